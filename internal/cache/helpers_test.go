@@ -1,0 +1,257 @@
+package cache
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// clock is a settable clock for tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock {
+	return &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// sharedRedis connects to the shared test Redis on 127.0.0.1:6379 and
+// returns a client and a fresh key prefix whose keys are removed at the end.
+func sharedRedis(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	if os.Getenv("DOWNLOADER_SKIP_REDIS") != "" {
+		t.Skip("DOWNLOADER_SKIP_REDIS is set")
+	}
+	c := redis.NewClient(&redis.Options{
+		Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true,
+	})
+	ctx := context.Background()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("shared Redis on 127.0.0.1:6379: %v", err)
+	}
+	prefix := "test:" + randomHex(t) + ":"
+	t.Cleanup(func() {
+		defer c.Close()
+		keys, err := c.Keys(ctx, prefix+"*").Result()
+		if err == nil && len(keys) > 0 {
+			c.Del(ctx, keys...)
+		}
+	})
+	return c, prefix
+}
+
+func randomHex(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// privateRedis starts a redis-server of its own on a free loopback port
+// and returns its address and a function that stops it.
+func privateRedis(t testing.TB) (addr string, stop func()) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port),
+		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	addr = "127.0.0.1:" + strconv.Itoa(port)
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	for i := 0; ; i++ {
+		if c.Ping(context.Background()).Err() == nil {
+			return addr, stop
+		}
+		if i == 100 {
+			t.Fatalf("private redis-server on %s did not start", addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// storeCase builds one Store implementation for tests run on both.
+type storeCase struct {
+	name string
+	make func(t *testing.T) Store
+}
+
+func storeCases() []storeCase {
+	return []storeCase{
+		{name: "memory", make: func(*testing.T) Store { return NewMemory(1 << 20) }},
+		{name: "redis", make: func(t *testing.T) Store {
+			c, prefix := sharedRedis(t)
+			return NewRedis(c, prefix, time.Second)
+		}},
+	}
+}
+
+// origin is a loopback upstream whose answers a test controls. It honours
+// If-None-Match and If-Modified-Since against its current validators.
+type origin struct {
+	srv *httptest.Server
+
+	mu           sync.Mutex
+	body         string
+	header       http.Header
+	status       int
+	down         bool
+	requests     int
+	ifNoneMatch  []string
+	ifModSince   []string
+	notModifieds int
+}
+
+func newOrigin(t *testing.T) *origin {
+	t.Helper()
+	o := &origin{body: "v1", status: 200, header: http.Header{}}
+	o.srv = httptest.NewServer(http.HandlerFunc(o.serve))
+	t.Cleanup(o.srv.Close)
+	return o
+}
+
+func (o *origin) set(status int, body string, kv ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.status, o.body, o.header = status, body, http.Header{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		o.header.Add(kv[i], kv[i+1])
+	}
+}
+
+func (o *origin) setDown(down bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.down = down
+}
+
+func (o *origin) count() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.requests
+}
+
+func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.requests++
+	o.ifNoneMatch = append(o.ifNoneMatch, r.Header.Get("If-None-Match"))
+	o.ifModSince = append(o.ifModSince, r.Header.Get("If-Modified-Since"))
+	if o.down {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	for k, vs := range o.header {
+		w.Header()[k] = vs
+	}
+	if o.notModified(r) {
+		o.notModifieds++
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(o.status)
+	io.WriteString(w, o.body)
+}
+
+func (o *origin) notModified(r *http.Request) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		return inm == o.header.Get("ETag")
+	}
+	ims := r.Header.Get("If-Modified-Since")
+	return ims != "" && ims == o.header.Get("Last-Modified")
+}
+
+// loader fetches from the origin, conditionally when given a stale entry,
+// the way the service's fetcher does; upstream 5xx and transport failures
+// become problems. calls counts its invocations.
+func (o *origin) loader(calls *atomic.Int64) Loader {
+	return func(ctx context.Context, stale *Entry) (*Entry, error) {
+		if calls != nil {
+			calls.Add(1)
+		}
+		return fetch(ctx, o.srv.Client(), o.srv.URL+"/page", stale)
+	}
+}
+
+func fetch(ctx context.Context, hc *http.Client, u string, stale *Entry) (*Entry, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if stale != nil {
+		if v := stale.Header.Get("ETag"); v != "" {
+			req.Header.Set("If-None-Match", v)
+		}
+		if v := stale.Header.Get("Last-Modified"); v != "" {
+			req.Header.Set("If-Modified-Since", v)
+		}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, upstreamErr(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, upstreamErr(err)
+	}
+	if resp.StatusCode >= 500 {
+		return nil, upstreamStatusErr(resp.StatusCode)
+	}
+	return &Entry{
+		URL: u, FinalURL: u, Status: resp.StatusCode, Header: resp.Header,
+		ContentType: mediaType(resp.Header.Get("Content-Type")), Body: body,
+		NotModified: resp.StatusCode == http.StatusNotModified,
+	}, nil
+}
+
+func upstreamErr(err error) error {
+	return problemUnreachable(fmt.Errorf("fetch: %w", err))
+}
