@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"downloader/internal/api"
+	"downloader/internal/cache"
+	"downloader/internal/config"
+)
+
+// serve runs the HTTP service until SIGTERM or SIGINT, then drains.
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	var c config.Config
+	fs := newFlags(&c, "serve")
+	if err := loadConfig(fs, &c, args, stderr); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, fs.Args())
+	}
+	log := newLogger(&c)
+	app, err := build(ctx, &c, log)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Listen, err)
+	}
+	return runServer(ctx, &c, log, app, ln)
+}
+
+// newHTTPServer sets timeouts fit for streaming: headers must come fast,
+// idle connections are closed, and writes are bounded per chunk by the
+// raw stream (not by a whole-response deadline, which would cut large
+// downloads).
+func newHTTPServer(c *config.Config, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      c.MaxTimeout + 30*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+}
+
+// runServer serves on ln until a signal, then fails readiness, drains
+// in-flight requests within the grace period and stops the workers. A
+// second signal exits at once.
+func runServer(ctx context.Context, c *config.Config, log *slog.Logger, app *app,
+	ln net.Listener) error {
+	srv := newHTTPServer(c, app.handler, log)
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.InfoContext(ctx, "serving", slog.String("listen", ln.Addr().String()),
+		slog.String("version", version))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	case s := <-sig:
+		log.InfoContext(ctx, "draining", slog.String("signal", s.String()),
+			slog.Duration("grace", c.ShutdownGrace))
+	}
+	app.api.Drain()
+	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.ShutdownGrace)
+	defer cancel()
+	go func() {
+		select {
+		case <-sig:
+			log.WarnContext(ctx, "second signal: exiting now")
+			os.Exit(1)
+		case <-grace.Done():
+		}
+	}()
+	err := srv.Shutdown(grace)
+	if stopErr := app.stop(grace); stopErr != nil {
+		err = errors.Join(err, stopErr)
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	log.InfoContext(ctx, "stopped")
+	return nil
+}
+
+// app is the wired service.
+type app struct {
+	api     *api.Server
+	handler http.Handler
+	closers []func()
+	stops   []func(context.Context) error
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// stop ends background work (batch workers) within ctx.
+func (a *app) stop(ctx context.Context) error {
+	var errs []error
+	for _, f := range a.stops {
+		errs = append(errs, f(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// build wires every part from the settings.
+func build(ctx context.Context, c *config.Config, log *slog.Logger) (*app, error) {
+	a := &app{}
+	guard := newGuard(c, hooks{})
+	fetcher := newFetcher(c, guard, hooks{})
+	a.closers = append(a.closers, fetcher.CloseIdleConnections)
+	store := cache.Store(cache.NewMemory(int64(c.CacheMaxBytes)))
+	svc := newDownload(c, fetcher, store, cache.Options{Logger: log})
+	a.api = api.New(api.Deps{Download: svc, Logger: log}, api.Options{
+		Version:        version,
+		DefaultTimeout: c.Timeout,
+		MaxTimeout:     c.MaxTimeout,
+		MaxBody:        int64(c.MaxBody),
+		AccessLog:      c.AccessLog,
+		MetricsKey:     c.MetricsKey,
+	})
+	a.handler = a.api.Handler()
+	return a, nil
+}
