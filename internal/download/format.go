@@ -62,13 +62,13 @@ type Kind int
 
 // The kinds of upstream content.
 const (
-	KindBinary Kind = iota // images, archives, PDFs: raw or JSON (base64) only
-	KindHTML               // text/html, application/xhtml+xml
-	KindText               // text/plain and other text/*
-	KindMarkdown           // text/markdown
-	KindJSON               // application/json and +json
-	KindXML                // XML and +xml, feeds
-	KindCSV                // text/csv
+	KindBinary   Kind = iota // images, archives, PDFs: raw or JSON (base64) only
+	KindHTML                 // text/html, application/xhtml+xml
+	KindText                 // text/plain and other text/*
+	KindMarkdown             // text/markdown
+	KindJSON                 // application/json and +json
+	KindXML                  // XML and +xml, feeds
+	KindCSV                  // text/csv
 )
 
 // KindOf classifies a media type (no parameters, lower case).
