@@ -91,14 +91,11 @@ func decode(h http.Header, r io.Reader) (decoded io.Reader, encoded bool) {
 			return r, false
 		}
 	}
+	h.Del("Content-Encoding")
 	for i := len(codings) - 1; i >= 0; i-- {
 		r = &lazyDecoder{coding: codings[i], src: r}
 	}
-	if len(codings) > 0 {
-		h.Del("Content-Encoding")
-		return r, true
-	}
-	return r, false
+	return r, len(codings) > 0
 }
 
 func encodings(h http.Header) []string {
