@@ -2,11 +2,14 @@ package extract
 
 import (
 	"context"
+	"flag"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 )
+
+var against = flag.String("against", "", "variant to compare with the default")
 
 func TestCompareVariants(t *testing.T) {
 	if !*ablation {
@@ -17,7 +20,11 @@ func TestCompareVariants(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := defaultConfig(), defaultConfig()
-	b.ownText = true
+	for _, v := range variants() {
+		if v.name == *against {
+			b = v.cfg
+		}
+	}
 	for _, p := range pages {
 		u, _ := url.Parse(p.URL)
 		ra, _ := extractWith(context.Background(), p.HTML, u, Options{}, a)

@@ -64,6 +64,8 @@ type config struct {
 	fallback bool
 	ownText  bool
 	dateMode trafilatura.HtmlDateMode
+	// paragraph filters, see cleanBlocks
+	dedup, lead, leadDesc, leadDate, phrases, linkRuns, tail bool
 }
 
 // defaultConfig is the pipeline that measured best on the corpus.
@@ -73,6 +75,8 @@ func defaultConfig() config {
 		fallback: true,
 		ownText:  true,
 		dateMode: trafilatura.Fast,
+		dedup:    false, lead: true, leadDesc: false, leadDate: true,
+		phrases: true, linkRuns: true, tail: true,
 	}
 }
 
@@ -89,6 +93,8 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 	if opts.NoFallback {
 		cfg.fallback = false
 	}
+	meta := Metadata(page, pageURL)
+	hints := pageHintsOf(doc, meta)
 	res, err := trafilatura.ExtractDocument(doc, trafilatura.Options{
 		OriginalURL:     pageURL,
 		EnableFallback:  cfg.fallback,
@@ -103,7 +109,40 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 	art.Title = res.Metadata.Title
 	art.Text = res.ContentText
 	if cfg.ownText {
-		art.Text = strings.Join(blocksOf(res.ContentNode), "\n\n")
+		blocks := cleanBlocks(blocksOf(res.ContentNode), hints, cfg)
+		art.Text = strings.Join(blocks, "\n\n")
 	}
 	return art, nil
+}
+
+// pageHintsOf gathers the page-wide hints for cleanBlocks.
+func pageHintsOf(doc *html.Node, m Meta) *pageHints {
+	h := &pageHints{description: normText(m.Description), links: collectLinks(doc)}
+	for _, t := range []string{m.Title, m.headline} {
+		if n := normText(t); n != "" {
+			h.titles = append(h.titles, n)
+		}
+	}
+	for _, n := range findAll(doc, "h1") {
+		if t := normText(nodeText(n)); t != "" {
+			h.titles = append(h.titles, t)
+		}
+	}
+	return h
+}
+
+// findAll returns the elements named tag under n, in document order.
+func findAll(n *html.Node, tag string) []*html.Node {
+	var out []*html.Node
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == tag {
+			out = append(out, n)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
 }

@@ -12,7 +12,14 @@ func variants() []variant {
 	with := func(f func(*config)) config { c := d; f(&c); return c }
 	return []variant{
 		{"default", d},
-		{"own text", with(func(c *config) { c.ownText = true })},
+		{"trafilatura text", with(func(c *config) { c.ownText = false })},
+		{"dedup", with(func(c *config) { c.dedup = true })},
+		{"no lead", with(func(c *config) { c.lead = false })},
+		{"lead desc", with(func(c *config) { c.leadDesc = true })},
+		{"no lead date", with(func(c *config) { c.leadDate = false })},
+		{"no phrases", with(func(c *config) { c.phrases = false })},
+		{"no link runs", with(func(c *config) { c.linkRuns = false })},
+		{"no tail", with(func(c *config) { c.tail = false })},
 		{"no fallback", with(func(c *config) { c.fallback = false })},
 		{"precision", with(func(c *config) { c.focus = trafilatura.FavorPrecision })},
 		{"recall", with(func(c *config) { c.focus = trafilatura.FavorRecall })},
