@@ -50,6 +50,8 @@ type Server struct {
 	obs      Observer
 	ready    func(context.Context) string
 
+	batches  Batches
+
 	draining atomic.Bool
 	started  time.Time
 	extra    []func(chi.Router)
@@ -75,6 +77,8 @@ type Deps struct {
 	// Ready reports a degraded dependency ("" when all is well); a lost
 	// Redis degrades the service without making it unready.
 	Ready func(context.Context) string
+	// Batches serves POST /batch and /jobs; a nil Manager answers 503.
+	Batches Batches
 	// Routes mounts extra routes (batch, metrics, usage, status).
 	Routes []func(chi.Router)
 	// Middleware wraps every route after the request id and access log
@@ -93,6 +97,7 @@ func New(d Deps, o Options) *Server {
 		started:  time.Now(),
 		extra:    d.Routes,
 		wrap:     d.Middleware,
+		batches:  d.Batches,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -117,6 +122,7 @@ func (s *Server) Handler() http.Handler {
 	r.MethodFunc(http.MethodGet, "/ready", s.handleReady)
 	r.MethodFunc(http.MethodGet, "/version", s.handleVersion)
 	r.MethodFunc(http.MethodGet, "/fetch", s.handleFetchQuery)
+	s.mountBatches(r)
 	for _, mount := range s.extra {
 		mount(r)
 	}
