@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -322,3 +322,5 @@ func TestNilMetricsIgnoresCalls(t *testing.T) {
 	m.ContentType("html")
 	m.ExtractionFailure()
 }
+
+func newRegistry() *prometheus.Registry { return prometheus.NewRegistry() }
