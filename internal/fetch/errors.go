@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/sony/gobreaker/v2"
+
 	"downloader/internal/problem"
 )
 
@@ -92,8 +94,11 @@ func transportProblem(ctx context.Context, err error) *problem.Error {
 
 // retryableErr reports whether a failed attempt may be retried: connection
 // failures and connect timeouts, but not blocked URLs, validation errors,
-// permanent DNS answers or header timeouts.
+// permanent DNS answers, header timeouts or an open breaker.
 func retryableErr(p *problem.Error) bool {
+	if errors.Is(p, gobreaker.ErrOpenState) || errors.Is(p, gobreaker.ErrTooManyRequests) {
+		return false
+	}
 	var dns *net.DNSError
 	if errors.As(p, &dns) {
 		return dns.IsTemporary || dns.IsTimeout

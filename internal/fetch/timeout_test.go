@@ -66,7 +66,7 @@ func TestTimeouts(t *testing.T) {
 		{name: "total timeout cuts a stalled body", path: "/stalled-body",
 			opts: Options{Timeout: 150 * time.Millisecond}, wantReadEr: problem.UpstreamTimeout},
 		{name: "slow but progressing body", path: "/slow-body",
-			opts: Options{Timeout: 5 * time.Second, HeaderTimeout: time.Second},
+			opts:    Options{Timeout: 5 * time.Second, HeaderTimeout: time.Second},
 			wantLen: 1000},
 	}
 	for _, tt := range tests {
