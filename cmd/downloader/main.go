@@ -100,3 +100,7 @@ DOWNLOADER_MAX_BODY. A flag given on the command line wins.
 Flags:
 %s`, fs.FlagUsages())
 }
+
+func errUsagef(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}

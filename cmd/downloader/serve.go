@@ -13,9 +13,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"downloader/internal/api"
 	"downloader/internal/cache"
 	"downloader/internal/config"
+	"downloader/internal/metrics"
+	"downloader/internal/netguard"
 )
 
 // serve runs the HTTP service until SIGTERM or SIGINT, then drains.
@@ -129,18 +134,47 @@ func (a *app) stop(ctx context.Context) error {
 // build wires every part from the settings.
 func build(ctx context.Context, c *config.Config, log *slog.Logger) (*app, error) {
 	a := &app{}
-	guard := newGuard(c, hooks{})
-	fetcher := newFetcher(c, guard, hooks{})
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg, metrics.Options{Version: version})
+	rdb := newRedis(c)
+	if rdb != nil {
+		a.closers = append(a.closers, func() { _ = rdb.Close() })
+	}
+
+	guard := newGuard(c, hooks{onBlock: func(r netguard.Reason) { m.SSRFRefusal(r.String()) }})
+	fetcher := newFetcher(c, guard, hooks{
+		onRetry: m.Retry, onRedirect: m.Redirect,
+		onBreaker: func(from, to string) { m.BreakerState(from, -1); m.BreakerState(to, 1) },
+	})
 	a.closers = append(a.closers, fetcher.CloseIdleConnections)
-	store := cache.Store(cache.NewMemory(int64(c.CacheMaxBytes)))
-	svc := newDownload(c, fetcher, store, cache.Options{Logger: log})
-	a.api = api.New(api.Deps{Download: svc, Logger: log}, api.Options{
+	svc := newDownload(c, fetcher, cacheStore(c, rdb), cache.Options{
+		Logger: log, Hooks: cache.Hooks{OnStoreOp: m.CacheStoreOp},
+	})
+
+	mgr, err := newJobs(ctx, c, log, rdb, guard, svc, m)
+	if err != nil {
+		return nil, err
+	}
+	a.stops = append(a.stops, mgr.Close)
+
+	sec, err := newSecurity(ctx, c, log, rdb, m)
+	if err != nil {
+		return nil, err
+	}
+	a.api = api.New(api.Deps{
+		Download:   svc,
+		Logger:     log,
+		Observer:   m,
+		Ready:      redisReady(rdb, c.RedisTimeout),
+		Batches:    api.Batches{Manager: mgr, Limits: batchLimits(c), Owner: sec.owner},
+		Middleware: sec.middleware,
+		Routes:     []func(chi.Router){sec.routes, serviceRoutes(c, m)},
+	}, api.Options{
 		Version:        version,
 		DefaultTimeout: c.Timeout,
 		MaxTimeout:     c.MaxTimeout,
 		MaxBody:        int64(c.MaxBody),
 		AccessLog:      c.AccessLog,
-		MetricsKey:     c.MetricsKey,
 	})
 	a.handler = a.api.Handler()
 	return a, nil

@@ -12,6 +12,7 @@ import (
 
 	"downloader/internal/jobs"
 	"downloader/internal/problem"
+	"downloader/internal/ratelimit"
 )
 
 // maxWait is the longest Prefer: wait=N honoured (DESIGN.md "Batches").
@@ -61,6 +62,13 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	spec.Owner = s.owner(r)
+	// A batch counts once as a request and once per URL against the
+	// client's separate URL budget.
+	if _, err := ratelimit.Spend(r.Context(), ratelimit.ClassBatchURLs,
+		len(spec.Entries)); err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
 	job, err := m.Submit(r.Context(), spec)
 	if err != nil {
 		s.WriteError(w, r, err)

@@ -152,19 +152,25 @@ func ClassOf(r *http.Request) string {
 }
 
 // WriteError writes err as problem+json with the request's id, and notes
-// its type for the access log and metrics.
+// its type for the access log and metrics. Internal errors are logged here,
+// once, with their cause.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if t := problem.TypeOf(err); t == problem.Internal {
+		s.log.ErrorContext(r.Context(), "internal error",
+			slog.String(keyRequestID, requestID(r.Context())), slog.Any("error", err))
+	}
+	Error(w, r, err)
+}
+
+// Error writes err as problem+json for middleware built before the Server
+// (keys, quotas, limits), whose errors are never internal.
+func Error(w http.ResponseWriter, r *http.Request, err error) {
 	p := problem.From(err)
-	info := infoOf(r.Context())
-	if info != nil {
+	if info := infoOf(r.Context()); info != nil {
 		info.errType = string(p.Type)
 		if p.Type == "" {
 			info.errType = string(problem.Internal)
 		}
-	}
-	if p.Type == problem.Internal || p.Type == "" {
-		s.log.ErrorContext(r.Context(), "internal error",
-			slog.String(keyRequestID, requestID(r.Context())), slog.Any("error", err))
 	}
 	problem.Write(w, requestID(r.Context()), p)
 }

@@ -343,10 +343,7 @@ func (s *Server) renderMany(ctx context.Context, page *download.Page,
 			continue
 		}
 		if f == download.Raw {
-			out[f] = string(page.UTF8)
-			if page.UTF8 == nil {
-				out[f] = string(page.Src.Body)
-			}
+			out[f], _ = encodeContent(page) // binary bodies as base64
 			continue
 		}
 		b, err := page.Render(ctx, f)
