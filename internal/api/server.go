@@ -50,7 +50,7 @@ type Server struct {
 	obs      Observer
 	ready    func(context.Context) string
 
-	batches  Batches
+	batches Batches
 
 	draining atomic.Bool
 	started  time.Time
