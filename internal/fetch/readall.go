@@ -12,14 +12,24 @@ import (
 func ReadAll(r *Response) ([]byte, error) {
 	defer r.Body.Close()
 	var buf bytes.Buffer
-	if n := contentLength(r); n > 0 {
-		buf.Grow(int(n) + bytes.MinRead)
+	n := contentLength(r)
+	if n < 0 {
+		// unknown length (chunked or encoded): start at a typical page size
+		// instead of growing from 512 bytes
+		n = unknownLengthHint
+		if b, ok := r.Body.(*body); ok {
+			n = min(n, b.max)
+		}
 	}
+	buf.Grow(int(n) + bytes.MinRead)
 	if _, err := buf.ReadFrom(r.Body); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
+
+// unknownLengthHint is ReadAll's first buffer when the length is unknown.
+const unknownLengthHint = 16 << 10
 
 // contentLength is the body's announced length when it is not encoded and
 // fits its limit, else -1.
