@@ -23,6 +23,8 @@ type BlockedError struct {
 	Reason Reason
 }
 
+// Error describes the refusal for logs; it may name an internal address,
+// so it is never shown to a client.
 func (e *BlockedError) Error() string {
 	s := "block " + strconv.Quote(e.Host)
 	if e.Addr.IsValid() {

@@ -50,7 +50,9 @@ func (r *fakeResolver) set(host string, answers ...string) *fakeResolver {
 	return r
 }
 
-func (r *fakeResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+func (r *fakeResolver) LookupNetIP(
+	ctx context.Context, network, host string,
+) ([]netip.Addr, error) {
 	r.mu.Lock()
 	n := r.calls[host]
 	r.calls[host]++
@@ -165,7 +167,10 @@ func TestDialContextRefusesBeforeDialling(t *testing.T) {
 		{name: "mapped loopback", answers: []string{"::ffff:127.0.0.1"}, want: ReasonIPv4Mapped},
 		{name: "nat64 metadata", answers: []string{"64:ff9b::a9fe:a9fe"}, want: ReasonNAT64},
 		{name: "zoned link local", answers: []string{"fe80::1%lo"}, want: ReasonLinkLocal},
-		{name: "public then private", answers: []string{"8.8.8.8", "10.0.0.1"}, want: ReasonPrivate},
+		{
+			name: "public then private", answers: []string{"8.8.8.8", "10.0.0.1"},
+			want: ReasonPrivate,
+		},
 		{
 			name: "allowed then private", answers: []string{"127.0.0.1", "10.0.0.1"},
 			allow: "127.0.0.1/32", want: ReasonPrivate,
@@ -300,7 +305,9 @@ func TestDialContextDialErrorIsWrapped(t *testing.T) {
 
 func TestDialContextResolveErrors(t *testing.T) {
 	res := newResolver(t)
-	res.errs["missing.test"] = &net.DNSError{Err: "no such host", Name: "missing.test", IsNotFound: true}
+	res.errs["missing.test"] = &net.DNSError{
+		Err: "no such host", Name: "missing.test", IsNotFound: true,
+	}
 	res.answers["empty.test"] = [][]netip.Addr{nil}
 	g := &Guard{Resolver: res}
 	for _, host := range []string{"missing.test", "empty.test"} {
@@ -476,7 +483,8 @@ func TestCheckURL(t *testing.T) {
 		{name: "default https port", policy: Policy{AllowPorts: []uint16{443}},
 			url: "https://example.com/"},
 		{name: "denied domain", policy: Policy{DenyDomains: []string{"example.com"}},
-			url: "https://www.example.com/", wantType: problem.URLBlocked, want: ReasonDomainDenied},
+			url: "https://www.example.com/", wantType: problem.URLBlocked,
+			want: ReasonDomainDenied},
 		{name: "allowed internal", policy: Policy{Allow: []netip.Prefix{
 			netip.MustParsePrefix("10.0.0.0/8")}}, url: "http://10.1.1.1/"},
 	}

@@ -104,10 +104,14 @@ func TestCheckAddrDefaultPolicy(t *testing.T) {
 
 		// Teredo 2001::/32 (RFC 4380): refused outright. The client v4 is
 		// the last 32 bits inverted: 127.0.0.1 -> 80ff:fffe.
-		{name: "teredo loopback", addr: "2001:0:4136:e378:8000:63bf:80ff:fffe", want: ReasonTeredo},
-		{name: "teredo private", addr: "2001:0:4136:e378:8000:63bf:f5ff:fffe", want: ReasonTeredo},
-		{name: "teredo metadata", addr: "2001:0:4136:e378:8000:63bf:5601:5601", want: ReasonTeredo},
-		{name: "teredo public", addr: "2001:0:4136:e378:8000:63bf:f7f7:f7f7", want: ReasonTeredo},
+		{name: "teredo loopback", addr: "2001:0:4136:e378:8000:63bf:80ff:fffe",
+			want: ReasonTeredo},
+		{name: "teredo private", addr: "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+			want: ReasonTeredo},
+		{name: "teredo metadata", addr: "2001:0:4136:e378:8000:63bf:5601:5601",
+			want: ReasonTeredo},
+		{name: "teredo public", addr: "2001:0:4136:e378:8000:63bf:f7f7:f7f7",
+			want: ReasonTeredo},
 	}
 	var p Policy
 	for _, tt := range tests {
@@ -135,9 +139,11 @@ func TestEmbedded(t *testing.T) {
 		wantForm Reason
 	}{
 		{name: "mapped", addr: "::ffff:10.1.2.3", wantV4: "10.1.2.3", wantForm: ReasonIPv4Mapped},
-		{name: "compatible", addr: "::10.1.2.3", wantV4: "10.1.2.3", wantForm: ReasonIPv4Compatible},
+		{name: "compatible", addr: "::10.1.2.3", wantV4: "10.1.2.3",
+			wantForm: ReasonIPv4Compatible},
 		{name: "nat64", addr: "64:ff9b::a01:203", wantV4: "10.1.2.3", wantForm: ReasonNAT64},
-		{name: "nat64 local", addr: "64:ff9b:1::a01:203", wantV4: "10.1.2.3", wantForm: ReasonNAT64},
+		{name: "nat64 local", addr: "64:ff9b:1::a01:203", wantV4: "10.1.2.3",
+			wantForm: ReasonNAT64},
 		{name: "6to4", addr: "2002:a01:203:1::5", wantV4: "10.1.2.3", wantForm: ReasonSixToFour},
 		{
 			name: "teredo", addr: "2001:0:4136:e378:8000:63bf:f5fe:fdfc",
@@ -181,7 +187,8 @@ func TestCheckAddrAllowDeny(t *testing.T) {
 		addr  string
 		want  Reason
 	}{
-		{name: "allow opens one loopback", allow: "127.0.0.1/32", addr: "127.0.0.1", want: Allowed},
+		{name: "allow opens one loopback", allow: "127.0.0.1/32", addr: "127.0.0.1",
+			want: Allowed},
 		{
 			name: "allow keeps rest of loopback", allow: "127.0.0.1/32",
 			addr: "127.0.0.2", want: ReasonLoopback,
@@ -190,7 +197,8 @@ func TestCheckAddrAllowDeny(t *testing.T) {
 		{name: "allow v6 loopback", allow: "::1", addr: "::1", want: Allowed},
 		{name: "allow v4 not v6", allow: "127.0.0.1", addr: "::1", want: ReasonLoopback},
 		{name: "allow private range", allow: "10.0.0.0/8", addr: "10.9.8.7", want: Allowed},
-		{name: "allow mapped via v4", allow: "127.0.0.1/32", addr: "::ffff:127.0.0.1", want: Allowed},
+		{name: "allow mapped via v4", allow: "127.0.0.1/32", addr: "::ffff:127.0.0.1",
+			want: Allowed},
 		{name: "allow v4 via mapped", allow: "::ffff:127.0.0.1", addr: "127.0.0.1", want: Allowed},
 		{name: "allow nat64 via v4", allow: "10.0.0.0/8", addr: "64:ff9b::a00:1", want: Allowed},
 		{name: "allow 6to4 via v4", allow: "10.0.0.0/8", addr: "2002:a00:1::1", want: Allowed},
@@ -282,7 +290,8 @@ func TestCheckPort(t *testing.T) {
 		{name: "not denied", deny: []uint16{25}, port: 80, want: Allowed},
 		{name: "allowed list", allow: []uint16{80, 443}, port: 443, want: Allowed},
 		{name: "outside list", allow: []uint16{80, 443}, port: 8080, want: ReasonPortDenied},
-		{name: "deny wins", allow: []uint16{80}, deny: []uint16{80}, port: 80, want: ReasonPortDenied},
+		{name: "deny wins", allow: []uint16{80}, deny: []uint16{80}, port: 80,
+			want: ReasonPortDenied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
