@@ -37,10 +37,7 @@ const zstdMaxWindow = 8 << 20
 // body holds cancel until it is closed.
 func (ex *exchange) response(ctx, tctx context.Context, cancel context.CancelFunc,
 	hr *http.Response) *Response {
-	maxBody := ex.req.MaxBody
-	if maxBody <= 0 {
-		maxBody = DefaultMaxBody
-	}
+	maxBody := ex.maxBody()
 	wire := &wireReader{r: hr.Body, left: maxBody + maxBody/4 + 1<<20}
 	decoded, encoded := decode(hr.Header, wire)
 	if encoded {

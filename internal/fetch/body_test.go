@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,6 +156,9 @@ func TestSizeLimits(t *testing.T) {
 			w.Write(zbomb)
 		case "/exact":
 			w.Write(make([]byte, limit))
+		case "/announced":
+			w.Header().Set("Content-Length", strconv.Itoa(limit+1))
+			w.Write(make([]byte, limit+1))
 		}
 	})
 	tests := []struct {
@@ -164,6 +168,8 @@ func TestSizeLimits(t *testing.T) {
 		maxAlloc uint64
 	}{
 		{name: "exactly the limit", path: "/exact"},
+		{name: "announced length over the limit fails in Do", path: "/announced",
+			wantErr: problem.ContentTooLarge},
 		// 64 MiB decoded; reading stops at 1 MiB. ReadAll's buffer growth
 		// costs ~4 MiB, zstd's 8 MiB window (RFC 9659) comes on top.
 		{name: "gzip bomb", path: "/gzip-bomb", wantErr: problem.ContentTooLarge,
@@ -234,7 +240,8 @@ func TestSniffing(t *testing.T) {
 				t.Fatalf("Do: %v", err)
 			}
 			if r.ContentType != tt.want || r.Charset != tt.cs {
-				t.Errorf("type %q charset %q; want %q %q", r.ContentType, r.Charset, tt.want, tt.cs)
+				t.Errorf("type %q charset %q; want %q %q",
+					r.ContentType, r.Charset, tt.want, tt.cs)
 			}
 			if !bytes.Equal(body, tt.body) {
 				t.Errorf("sniffing changed the body: %q", body)

@@ -145,11 +145,34 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	tctx, cancel := context.WithTimeoutCause(ctx, timeout, errTotalTimeout)
 	ex := &exchange{c: c, req: req, method: method, started: c.opts.Now(), timeout: timeout}
 	hr, err := ex.follow(tctx)
+	if err == nil {
+		err = ex.checkLength(hr)
+	}
 	if err != nil {
 		cancel()
 		return nil, ex.finalErr(ctx, tctx, err)
 	}
 	return ex.response(ctx, tctx, cancel, hr), nil
+}
+
+// checkLength fails early, before any byte is handed out, when an
+// unencoded body announces more than the limit.
+func (ex *exchange) checkLength(hr *http.Response) error {
+	if ex.method == http.MethodHead || hr.ContentLength <= ex.maxBody() ||
+		len(encodings(hr.Header)) > 0 {
+		return nil
+	}
+	_ = hr.Body.Close()
+	return problem.New(problem.ContentTooLarge,
+		"the upstream body is larger than the %d-byte limit", ex.maxBody())
+}
+
+// maxBody is the request's limit on the decoded body.
+func (ex *exchange) maxBody() int64 {
+	if ex.req.MaxBody <= 0 {
+		return DefaultMaxBody
+	}
+	return ex.req.MaxBody
 }
 
 // checkRequest validates req and returns its method.

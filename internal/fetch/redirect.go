@@ -96,6 +96,9 @@ func redirectMethod(method string, status int) string {
 	return method
 }
 
+// credentialHeaders are not sent to another host after a redirect.
+var credentialHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization"}
+
 // hopHeader drops credentials when a redirect leaves the original host, as
 // net/http does.
 func hopHeader(h http.Header, from, to *url.URL) http.Header {
@@ -103,7 +106,7 @@ func hopHeader(h http.Header, from, to *url.URL) http.Header {
 		return h
 	}
 	h = h.Clone()
-	for _, k := range []string{"Authorization", "Cookie", "Proxy-Authorization", "Www-Authenticate"} {
+	for _, k := range credentialHeaders {
 		h.Del(k)
 	}
 	return h

@@ -113,7 +113,8 @@ func TestRedirectMethod(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := redirectMethod(tt.method, tt.status); got != tt.want {
-				t.Errorf("redirectMethod(%s, %d) = %s; want %s", tt.method, tt.status, got, tt.want)
+				t.Errorf("redirectMethod(%s, %d) = %s; want %s",
+					tt.method, tt.status, got, tt.want)
 			}
 		})
 	}
