@@ -143,28 +143,28 @@ func (s *RedisStore) End(ctx context.Context, id string, to Status, now time.Tim
 }
 
 // putScript: KEYS job, results; ARGV job cap, now, then per result: field,
-// value, success (1/0), size, value if over the cap. Returns {done or -1
+// value, success (1/0), size, and value and size if over the cap. Returns {done or -1
 // for no job, outcome per result}. A field that exists is never written
 // again, which makes a late duplicate of a task harmless.
 var putScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return {-1} end
 local out = {0}
-local n = (#ARGV - 2) / 5
+local n = (#ARGV - 2) / 6
 if st ~= 'pending' and st ~= 'running' then
   for i = 1, n do out[#out + 1] = 0 end
   return out
 end
 local cap = tonumber(ARGV[1])
 for i = 0, n - 1 do
-  local b = 3 + i * 5
+  local b = 3 + i * 6
   if redis.call('HEXISTS', KEYS[2], ARGV[b]) == 1 then
     out[#out + 1] = 0
   else
     local val, ok, size, res = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]), 1
     local used = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0')
     if cap > 0 and used + size > cap then
-      val, ok, size, res = ARGV[b + 4], '0', string.len(ARGV[b + 4]), 2
+      val, ok, size, res = ARGV[b + 4], '0', tonumber(ARGV[b + 5]), 2
     end
     redis.call('HSET', KEYS[2], ARGV[b], val)
     redis.call('HINCRBY', KEYS[1], 'bytes', size)
@@ -195,7 +195,8 @@ func (s *RedisStore) Put(ctx context.Context, id string, rs []indexed, c Caps,
 		if err != nil {
 			return nil, false, fmt.Errorf("encode result: %w", err)
 		}
-		big, err := json.Marshal(tooLarge(x.Result))
+		failed := tooLarge(x.Result)
+		big, err := json.Marshal(failed)
 		if err != nil {
 			return nil, false, fmt.Errorf("encode result: %w", err)
 		}
@@ -203,7 +204,8 @@ func (s *RedisStore) Put(ctx context.Context, id string, rs []indexed, c Caps,
 		if x.Result.Success {
 			ok = "1"
 		}
-		args = append(args, strconv.Itoa(x.Index), val, ok, len(val), big)
+		args = append(args, strconv.Itoa(x.Index), val, ok, x.Result.size(),
+			big, failed.size())
 	}
 	keys := []string{s.jobKey(id), s.resKey(id)}
 	res, err := putScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
