@@ -21,6 +21,22 @@
 //   - a decoded body larger than Request.MaxBody: problem.ContentTooLarge;
 //   - a body whose Content-Encoding is corrupt: problem.UpstreamHTTP (502).
 //
+// Wiring, with the SSRF guard as the dialer:
+//
+//	c := fetch.New(fetch.Options{DialContext: guard.DialContext})
+//	r, err := c.Do(ctx, &fetch.Request{URL: u, MaxBody: 50 << 20})
+//	if err != nil {
+//		return err // a *problem.Error, or the client's cancellation
+//	}
+//	defer r.Body.Close()
+//
+// Retries (GET and HEAD only, before any 2xx is handed out) cover
+// connection failures, connect timeouts and 429/502/503/504; each attempt
+// counts with the host's breaker, so one Do can add up to Retries+1
+// failures. A response whose unencoded Content-Length exceeds the limit
+// fails in Do, before any byte is handed out; a longer or encoded body
+// fails on the Read that crosses the limit.
+//
 // A *problem.Error returned by Options.DialContext (the SSRF guard's
 // url_blocked, for instance) is passed through unchanged. When the caller's
 // context is cancelled (the client hung up) the error wraps ctx.Err()
