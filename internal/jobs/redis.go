@@ -407,7 +407,8 @@ func (q *RedisQueue) reclaim(ctx context.Context, max int) ([]Delivery, error) {
 
 // decode turns messages into deliveries; a message that is not a task
 // (deleted, or not ours) is acknowledged and dropped.
-func (q *RedisQueue) decode(ctx context.Context, msgs []redis.XMessage, reclaimed bool) []Delivery {
+func (q *RedisQueue) decode(ctx context.Context, msgs []redis.XMessage,
+	reclaimed bool) []Delivery {
 	ds := make([]Delivery, 0, len(msgs))
 	for _, m := range msgs {
 		var t Task
