@@ -150,6 +150,7 @@ func build(ctx context.Context, c *config.Config, log *slog.Logger) (*app, error
 	svc := newDownload(c, fetcher, cacheStore(c, rdb), cache.Options{
 		Logger: log, Hooks: cache.Hooks{OnStoreOp: m.CacheStoreOp},
 	})
+	svc.OnUpstream = m.Upstream
 
 	mgr, err := newJobs(ctx, c, log, rdb, guard, svc, m)
 	if err != nil {

@@ -34,6 +34,11 @@ type Service struct {
 	CacheMaxEntry int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnUpstream, when set, is called once per upstream exchange with its
+	// error type ("" on success), its duration (to the end of the body
+	// when buffered, to the headers when streamed) and its time to first
+	// byte. It must be fast and safe for concurrent use.
+	OnUpstream func(errType string, total, ttfb time.Duration)
 }
 
 // Request is one target to open.
@@ -133,9 +138,11 @@ func (s *Service) openDirect(ctx context.Context, req Request) (*Source, error) 
 	}
 	lv := &live{resp: resp, upstream: time.Since(start)}
 	if !req.Buffered {
+		s.observe(resp, nil)
 		return s.fromLive(req, lv, cache.Bypass), nil
 	}
 	body, err := fetch.ReadAll(resp)
+	s.observe(resp, err)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +153,24 @@ func (s *Service) openDirect(ctx context.Context, req Request) (*Source, error) 
 }
 
 func (s *Service) do(ctx context.Context, req Request, stale *cache.Entry) (*fetch.Response, error) {
+	resp, err := s.fetch(ctx, req, stale)
+	if s.OnUpstream != nil && err != nil && ctx.Err() == nil {
+		s.OnUpstream(string(problem.TypeOf(err)), 0, 0)
+	}
+	return resp, err
+}
+
+// observe reports a finished exchange to OnUpstream.
+func (s *Service) observe(resp *fetch.Response, err error) {
+	if s.OnUpstream == nil {
+		return
+	}
+	end := time.Now()
+	s.OnUpstream(string(problem.TypeOf(err)), end.Sub(resp.Started),
+		resp.HeadersAt.Sub(resp.Started))
+}
+
+func (s *Service) fetch(ctx context.Context, req Request, stale *cache.Entry) (*fetch.Response, error) {
 	limit := s.MaxBody
 	if !req.Buffered && s.MaxRawBody > 0 {
 		limit = s.MaxRawBody
@@ -182,12 +207,14 @@ func (s *Service) load(ctx context.Context, req Request, stale *cache.Entry) (*c
 	}
 	if resp.StatusCode == http.StatusNotModified {
 		resp.Body.Close()
+		s.observe(resp, nil)
 		e := entryOf(req, resp, nil)
 		e.NotModified = true
 		return e, time.Since(start), nil
 	}
 	if !req.Buffered {
 		body, lv := s.bufferRaw(resp)
+		s.observe(resp, nil)
 		if lv != nil {
 			lv.upstream = time.Since(start)
 			return nil, lv.upstream, &cache.Passthrough{Value: lv}
@@ -195,6 +222,7 @@ func (s *Service) load(ctx context.Context, req Request, stale *cache.Entry) (*c
 		return entryOf(req, resp, body), time.Since(start), nil
 	}
 	body, err := fetch.ReadAll(resp)
+	s.observe(resp, err)
 	if err != nil {
 		return nil, time.Since(start), err
 	}
