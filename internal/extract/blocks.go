@@ -11,14 +11,15 @@ func cleanBlocks(blocks []string, h *pageHints, cfg config) []string {
 	if cfg.lead {
 		blocks = trimLead(blocks, h, cfg)
 	}
-	if cfg.phrases {
-		blocks = dropFurniture(blocks)
+	// the tail first: furniture inside a teaser region helps to find it
+	if cfg.tail {
+		blocks = trimTail(blocks, h)
 	}
 	if cfg.linkRuns {
 		blocks = dropLinkRuns(blocks, h)
 	}
-	if cfg.tail {
-		blocks = trimTail(blocks, h)
+	if cfg.phrases {
+		blocks = dropFurniture(blocks)
 	}
 	return blocks
 }

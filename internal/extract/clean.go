@@ -106,7 +106,7 @@ func (h *pageHints) isTitle(block string) bool {
 // article text: cross-links, calls to action, share and sign-up prompts.
 var boilerRE = regexp.MustCompile(`(?i)^\(?\s*(read more|read also|see more|see also|` +
 	`also read|related( articles?| stories| posts?| content| coverage)?|` +
-	`recommended|more from|more on this|don'?t miss|click here|sign up|subscribe|` +
+	`recommended|more from|more on this|don'?t miss|sign up|subscribe|` +
 	`advertisement|sponsored|story continues|continue reading|share this|` +
 	`follow (us|him|her|them)|leggi anche|lees ook|lire aussi|à lire aussi|` +
 	`leia também|veja também|lea también|mehr zum thema|auch interessant)\b`)

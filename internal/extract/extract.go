@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -64,6 +65,7 @@ type config struct {
 	fallback bool
 	ownText  bool
 	dateMode trafilatura.HtmlDateMode
+	links    bool // keep links and images in the content tree
 	// paragraph filters, see cleanBlocks
 	dedup, lead, leadDesc, leadDate, phrases, linkRuns, tail bool
 }
@@ -75,6 +77,7 @@ func defaultConfig() config {
 		fallback: true,
 		ownText:  true,
 		dateMode: trafilatura.Fast,
+		links:    true,
 		dedup:    false, lead: true, leadDesc: false, leadDate: true,
 		phrases: true, linkRuns: true, tail: true,
 	}
@@ -82,10 +85,17 @@ func defaultConfig() config {
 
 // extractWith is [Extract] with explicit tuning.
 func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Options,
-	cfg config) (*Article, error) {
+	cfg config) (art *Article, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, problem.Wrap(problem.UpstreamTimeout, err, "extraction cancelled")
 	}
+	defer func() {
+		// the extractors are third-party code run on hostile input
+		if r := recover(); r != nil {
+			art, err = nil, problem.Wrap(problem.Internal, fmt.Errorf("%v", r),
+				"extract article")
+		}
+	}()
 	doc, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
 		return nil, problem.Wrap(problem.Internal, err, "parse page")
@@ -94,25 +104,80 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 		cfg.fallback = false
 	}
 	meta := Metadata(page, pageURL)
+	art = articleOf(meta)
+	base := baseURL(doc, pageURL)
+	// trafilatura resolves links against the page, not <base>, and not as
+	// RFC 3986 does: hand it absolute ones
+	absolutize(doc, base)
+	content, tm := runTrafilatura(doc, pageURL, cfg)
+	mergeMeta(art, tm)
+	if content == nil {
+		return art, ctxErr(ctx)
+	}
+	fixCodeBlocks(content)
 	hints := pageHintsOf(doc, meta)
+	blocks := blocksOf(content)
+	kept := cleanBlocks(blocks, hints, cfg)
+	art.Text = strings.Join(kept, "\n\n")
+	if !cfg.ownText {
+		art.Text = strings.TrimSpace(nodeText(content))
+	}
+	if opts.Markdown || opts.HTML {
+		if err := renderArticle(ctx, art, content, blocks, kept, opts); err != nil {
+			return nil, err
+		}
+	}
+	return art, ctxErr(ctx)
+}
+
+// ctxErr reports a context that ended while the extractors ran.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return problem.Wrap(problem.UpstreamTimeout, err, "extraction cancelled")
+	}
+	return nil
+}
+
+// runTrafilatura finds the content node of doc; nil when the page has no
+// article long enough to be one.
+func runTrafilatura(doc *html.Node, pageURL *url.URL,
+	cfg config) (*html.Node, trafilatura.Metadata) {
 	res, err := trafilatura.ExtractDocument(doc, trafilatura.Options{
 		OriginalURL:     pageURL,
 		EnableFallback:  cfg.fallback,
 		Focus:           cfg.focus,
 		ExcludeComments: true,
 		HtmlDateMode:    cfg.dateMode,
+		IncludeLinks:    cfg.links,
+		IncludeImages:   cfg.links,
 	})
-	art := &Article{}
 	if err != nil || res == nil {
-		return art, nil
+		return nil, trafilatura.Metadata{}
 	}
-	art.Title = res.Metadata.Title
-	art.Text = res.ContentText
-	if cfg.ownText {
-		blocks := cleanBlocks(blocksOf(res.ContentNode), hints, cfg)
-		art.Text = strings.Join(blocks, "\n\n")
+	return res.ContentNode, res.Metadata
+}
+
+// articleOf starts an article from the page's metadata.
+func articleOf(m Meta) *Article {
+	return &Article{
+		Title: m.Title, Byline: m.Byline, Language: m.Language,
+		Description: m.Description, SiteName: m.SiteName, Image: m.Image,
+		Published: m.Published,
 	}
-	return art, nil
+}
+
+// mergeMeta fills what the <head> did not say from trafilatura's findings
+// (it also reads the body: bylines, dates in the text, the language).
+func mergeMeta(a *Article, m trafilatura.Metadata) {
+	a.Title = firstOf(a.Title, m.Title)
+	a.Byline = firstOf(a.Byline, m.Author)
+	a.Language = firstOf(a.Language, m.Language)
+	a.Description = firstOf(a.Description, m.Description)
+	a.SiteName = firstOf(a.SiteName, m.Sitename)
+	a.Image = firstOf(a.Image, m.Image)
+	if a.Published.IsZero() {
+		a.Published = m.Date
+	}
 }
 
 // pageHintsOf gathers the page-wide hints for cleanBlocks.

@@ -39,9 +39,9 @@ func Metadata(page []byte, pageURL *url.URL) Meta {
 
 // metaReader accumulates what the tokenizer finds.
 type metaReader struct {
-	title, lang, canonical string
-	props                  map[string]string
-	ld                     []ldThing
+	title, lang, canonical, base string
+	props                        map[string]string
+	ld                           []ldThing
 }
 
 func (r *metaReader) read(page []byte) {
@@ -76,6 +76,10 @@ func (r *metaReader) startTag(z *html.Tokenizer) {
 		}
 	case "meta":
 		r.metaTag(attrs)
+	case "base":
+		if r.base == "" {
+			r.base = strings.TrimSpace(attrs["href"])
+		}
 	case "link":
 		if strings.EqualFold(attrs["rel"], "canonical") && r.canonical == "" {
 			r.canonical = attrs["href"]
@@ -117,6 +121,9 @@ func (r *metaReader) first(keys ...string) string {
 
 func (r *metaReader) meta(pageURL *url.URL) Meta {
 	ld := pickLD(r.ld)
+	if b, err := url.Parse(absURL(pageURL, r.base)); r.base != "" && err == nil && b.IsAbs() {
+		pageURL = b // URLs in the head resolve against <base> too
+	}
 	m := Meta{
 		Title: firstOf(r.first("og:title", "twitter:title"), ld.Headline,
 			collapseSpace(html.UnescapeString(r.title))),
