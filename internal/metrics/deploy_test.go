@@ -120,10 +120,11 @@ func exportedNames(t *testing.T) map[string]bool {
 }
 
 var (
-	stringLit  = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`)
-	braces     = regexp.MustCompile(`\{[^{}]*\}`)
-	brackets   = regexp.MustCompile(`\[[^\]]*\]`)
-	grouping   = regexp.MustCompile(`\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)`)
+	stringLit = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`)
+	braces    = regexp.MustCompile(`\{[^{}]*\}`)
+	brackets  = regexp.MustCompile(`\[[^\]]*\]`)
+	grouping  = regexp.MustCompile(
+		`\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)`)
 	variable   = regexp.MustCompile(`\$\{[^}]*\}|\$\w+`)
 	identifier = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*`)
 	keywords   = set("and", "or", "unless", "bool", "offset", "by", "without", "on",

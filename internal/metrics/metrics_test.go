@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,10 +23,23 @@ func newTestMetrics(t *testing.T) (*Metrics, *fakeClock) {
 	return New(prometheus.NewRegistry(), Options{Now: clock.Now, Version: "test"}), clock
 }
 
-type fakeClock struct{ now time.Time }
+// fakeClock is a clock the test moves; handlers may read it concurrently.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (c *fakeClock) Now() time.Time          { return c.now }
-func (c *fakeClock) Advance(d time.Duration) { c.now = c.now.Add(d) }
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
 
 // scrape reads the /metrics handler's text output.
 func scrape(t *testing.T, m *Metrics) map[string]*dto.MetricFamily {
@@ -97,7 +111,7 @@ func TestMetricsMoveWithCalls(t *testing.T) {
 		}, "downloader_http_requests_total",
 			L{"class": "download", "method": "GET", "status": "200", "error_type": ""}, 1},
 		{"timeout counted", func(m *Metrics) {
-			m.Request("download", "GET", 504, "upstream_timeout", 3*time.Second, time.Millisecond, 0)
+			m.Request("download", "GET", 504, "upstream_timeout", 3*time.Second, ms(1), 0)
 		}, "downloader_http_requests_total",
 			L{"status": "504", "error_type": "upstream_timeout"}, 1},
 		{"whole duration observed", func(m *Metrics) {
@@ -153,7 +167,8 @@ func TestMetricsMoveWithCalls(t *testing.T) {
 		{"job duration", func(m *Metrics) { m.JobDone("failed", time.Second) },
 			"downloader_batch_job_duration_seconds", nil, 1},
 		{"batch url failed", func(m *Metrics) { m.BatchURL(false, "url_blocked") },
-			"downloader_batch_urls_total", L{"outcome": "failure", "error_type": "url_blocked"}, 1},
+			"downloader_batch_urls_total",
+			L{"outcome": "failure", "error_type": "url_blocked"}, 1},
 		{"batch url ok drops error type", func(m *Metrics) { m.BatchURL(true, "url_blocked") },
 			"downloader_batch_urls_total", L{"outcome": "success", "error_type": ""}, 1},
 		{"queue depth", func(m *Metrics) { m.QueueDepth(5); m.QueueDepth(3) },
