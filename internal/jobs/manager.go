@@ -230,7 +230,9 @@ func (m *Manager) Start(ctx context.Context) error {
 
 // Close stops taking tasks and waits for running ones (and callbacks)
 // until ctx ends; then it abandons them as a hard stop does and returns
-// ctx's error.
+// ctx's error. A queue private to this process (a [MemoryQueue]) is
+// drained first, since no other instance would run its tasks; a shared one
+// is left to the other instances. Stop accepting batches before Close.
 func (m *Manager) Close(ctx context.Context) error {
 	m.mu.Lock()
 	started := m.started
@@ -238,6 +240,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	if !started {
 		return nil
 	}
+	m.drain(ctx)
 	m.stopRecv()
 	done := make(chan struct{})
 	go func() {
@@ -254,6 +257,25 @@ func (m *Manager) Close(ctx context.Context) error {
 	<-done
 	m.background.Wait()
 	return err
+}
+
+// drain waits until a private queue is empty or ctx ends.
+func (m *Manager) drain(ctx context.Context) {
+	q, ok := m.queue.(interface{ Len() int })
+	if !ok {
+		return
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for q.Len() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.work.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // now is the injected clock, in UTC to the millisecond (as Redis keeps it).

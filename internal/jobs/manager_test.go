@@ -471,14 +471,16 @@ func TestWaitTimesOut(t *testing.T) {
 }
 
 func TestCloseWaitsForRunningTasks(t *testing.T) {
-	o := newOrigin(t, nil, delayed(300*time.Millisecond))
+	o := newOrigin(t, nil, delayed(100*time.Millisecond))
 	store := NewMemoryStore()
-	m := NewManager(store, NewMemoryQueue(), httpFetcher(t), Options{})
+	m := NewManager(store, NewMemoryQueue(), httpFetcher(t), Options{Workers: 2})
 	if err := m.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	job, err := m.Submit(ctx, spec(urls(5, func(int) string { return o.URL }), 5))
+	// 10 URLs, 2 at a time: most are still queued when Close starts
+	es := urls(10, func(i int) string { return fmt.Sprintf("%s/%d", o.URL, i) })
+	job, err := m.Submit(ctx, spec(es, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,7 +490,7 @@ func TestCloseWaitsForRunningTasks(t *testing.T) {
 	if err := m.Close(cctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if j, _ := m.Get(ctx, job.ID, ""); j.Status != Completed {
+	if j, _ := m.Get(ctx, job.ID, ""); j.Status != Completed || j.Succeeded != 10 {
 		t.Errorf("after a graceful Close the job is %+v, want completed", j)
 	}
 }
