@@ -93,3 +93,9 @@ func privateRedis(t testing.TB) (addr string, stop func()) {
 		}
 	}
 }
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}

@@ -1,0 +1,119 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func writeKeys(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func knows(k *Keyring, secret string) bool {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("X-API-Key", secret)
+	key, err := k.Authenticate(r)
+	return err == nil && key != nil
+}
+
+func TestReloadFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.yaml")
+	static := []Key{NewKey("env", "env-secret")}
+	writeKeys(t, path, "- name: one\n  key: one-secret\n")
+	k := NewKeyring(nil)
+	if err := k.ReloadFile(path, static); err != nil {
+		t.Fatal(err)
+	}
+	if !knows(k, "one-secret") || !knows(k, "env-secret") {
+		t.Fatal("first load: keys missing")
+	}
+
+	writeKeys(t, path, "- name: two\n  key: two-secret\n")
+	if err := k.ReloadFile(path, static); err != nil {
+		t.Fatal(err)
+	}
+	if knows(k, "one-secret") || !knows(k, "two-secret") || !knows(k, "env-secret") {
+		t.Fatal("rotation: old key still valid or new key missing")
+	}
+
+	for _, bad := range []string{"- name: [", "- name: env\n  key: other\n"} {
+		writeKeys(t, path, bad)
+		if err := k.ReloadFile(path, static); err == nil {
+			t.Fatalf("bad file %q accepted", bad)
+		}
+		if !knows(k, "two-secret") || k.Len() != 2 {
+			t.Fatal("bad file replaced the keys")
+		}
+	}
+}
+
+// syncBuffer is a log sink safe for the watcher goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestWatchSIGHUP sends SIGHUP to the test process itself.
+func TestWatchSIGHUP(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeKeys(t, path, `[{"name":"one","key":"one-secret"}]`)
+	keys, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := NewKeyring(keys)
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	WatchSIGHUP(ctx, path, k, slog.New(slog.NewTextHandler(&logs, nil)))
+
+	hup := func(until func() bool) {
+		t.Helper()
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(5 * time.Second); !until(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no reload after SIGHUP; logs: %s", logs.String())
+			}
+		}
+	}
+	writeKeys(t, path, `[{"name":"two","key":"two-secret"}]`)
+	hup(func() bool { return knows(k, "two-secret") })
+	if knows(k, "one-secret") {
+		t.Fatal("rotated-out key still valid")
+	}
+
+	writeKeys(t, path, `[{"name":"two"}]`)
+	hup(func() bool { return strings.Contains(logs.String(), "reload refused") })
+	if !knows(k, "two-secret") {
+		t.Fatal("bad file replaced the keys")
+	}
+	if strings.Contains(logs.String(), "two-secret") {
+		t.Fatal("a key reached the log")
+	}
+}
