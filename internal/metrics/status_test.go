@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -264,5 +265,38 @@ func BenchmarkStatus(b *testing.B) {
 	}
 	for b.Loop() {
 		_ = m.Status()
+	}
+}
+
+// TestConcurrentUse records from many goroutines while status is read; run
+// with -race. The totals must add up exactly.
+func TestConcurrentUse(t *testing.T) {
+	m, _ := newTestMetrics(t)
+	const workers, each = 8, 500
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range each {
+				done := m.RequestStarted("download")
+				m.Request("download", "GET", 200, "", ms(i%50), ms(i%5), 10)
+				m.Cache("HIT")
+				m.StoreOp("cache", "redis", "get", time.Millisecond, nil)
+				done()
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 20 {
+			_ = m.Status()
+		}
+	})
+	wg.Wait()
+	st := m.Status()
+	if n := st.Figures.Availability.Samples; n != workers*each {
+		t.Errorf("window counted %d requests, want %d", n, workers*each)
+	}
+	labels := L{"class": "download", "status": "200"}
+	if got := value(t, scrape(t, m), "downloader_http_requests_total", labels); got != workers*each {
+		t.Errorf("exported %v requests, want %d", got, workers*each)
 	}
 }
