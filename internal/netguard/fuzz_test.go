@@ -16,7 +16,8 @@ func FuzzCheckAddr(f *testing.F) {
 		f.Add(netip.MustParseAddr(s).AsSlice(), uint8(0))
 		f.Add(netip.MustParseAddr(s).AsSlice(), uint8(32))
 	}
-	for _, s := range []string{"::1", "fe80::1", "2001:db8::1", "2606:4700::1", "64:ff9b::1"} {
+	for _, s := range []string{"::1", "fe80::1", "2001:db8::1", "2606:4700::1", "64:ff9b::1",
+		"64:ff9b:1::a00:1", "64:ff9b:1:2::1", "2002:a00:1::", "2001:0:1::1", "::a00:1", "::2"} {
 		f.Add(netip.MustParseAddr(s).AsSlice(), uint8(64))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, bits uint8) {
@@ -43,7 +44,32 @@ func FuzzCheckAddr(f *testing.F) {
 				checkEmbeddings(t, &pol, ip, got)
 			}
 		}
+		if got, want := classify(ip.WithZone("")), slowClassify(ip.WithZone("")); got != want {
+			t.Fatalf("classify(%s) = %s, netip.Prefix gives %s", ip, got, want)
+		}
+		v4, form := embedded(ip.WithZone(""))
+		if wantV4, wantForm := slowEmbedded(ip.WithZone("")); v4 != wantV4 || form != wantForm {
+			t.Fatalf("embedded(%s) = %s, %s; want %s, %s", ip, v4, form, wantV4, wantForm)
+		}
 	})
+}
+
+// slowClassify is classify written with netip.Prefix.Contains, the
+// reference for the bit masks of rangeRule.
+func slowClassify(ip netip.Addr) Reason {
+	rules := v6Rules
+	if ip.Is4() {
+		rules = v4Rules
+	}
+	for _, r := range rules {
+		if r.prefix.Contains(ip) {
+			return r.reason
+		}
+	}
+	if ip.Is6() && !globalUnicast.prefix.Contains(ip) {
+		return ReasonReserved
+	}
+	return Allowed
 }
 
 // checkEmbeddings compares the answer for v4 with its IPv6 forms.
@@ -114,4 +140,29 @@ func FuzzCheckHost(f *testing.F) {
 			}
 		}
 	})
+}
+
+// slowEmbedded is embedded written with netip.Prefix, the reference for its
+// bit tests.
+func slowEmbedded(ip netip.Addr) (netip.Addr, Reason) {
+	pfx := netip.MustParsePrefix
+	b := ip.As16()
+	last := netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	switch {
+	case ip.Is4():
+		return netip.Addr{}, Allowed
+	case pfx("::ffff:0:0/96").Contains(ip):
+		return ip.Unmap(), ReasonIPv4Mapped
+	case pfx("64:ff9b::/96").Contains(ip), pfx("64:ff9b:1::/96").Contains(ip):
+		return last, ReasonNAT64
+	case pfx("64:ff9b:1::/48").Contains(ip):
+		return netip.Addr{}, ReasonNAT64
+	case pfx("2002::/16").Contains(ip):
+		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), ReasonSixToFour
+	case pfx("2001::/32").Contains(ip):
+		return netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]}), ReasonTeredo
+	case pfx("::/96").Contains(ip) && !pfx("::/127").Contains(ip):
+		return last, ReasonIPv4Compatible
+	}
+	return netip.Addr{}, Allowed
 }

@@ -410,3 +410,34 @@ func BenchmarkCheckAddr(b *testing.B) {
 		})
 	}
 }
+
+// lastAddr is the highest address inside p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// TestRuleMasks compares the bit-mask rules with netip.Prefix at the edges
+// of every range, just inside and just outside.
+func TestRuleMasks(t *testing.T) {
+	for _, r := range slices.Concat(v4Rules, v6Rules) {
+		t.Run(r.prefix.String(), func(t *testing.T) {
+			first, last := r.prefix.Addr(), lastAddr(r.prefix)
+			for _, a := range []netip.Addr{first, last, first.Prev(), last.Next()} {
+				if !a.IsValid() {
+					continue
+				}
+				if got, want := classify(a), slowClassify(a); got != want {
+					t.Errorf("classify(%s) = %s, want %s", a, got, want)
+				}
+			}
+			if got := classify(first); got == Allowed {
+				t.Errorf("classify(%s) allowed", first)
+			}
+		})
+	}
+}

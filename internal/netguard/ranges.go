@@ -1,15 +1,49 @@
 package netguard
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
-// rangeRule refuses every address inside prefix for reason.
+// rangeRule refuses every address inside a prefix for reason. The prefix is
+// kept as a 128-bit network and mask (IPv4 in its mapped form), so a check
+// is two AND-and-compare steps.
 type rangeRule struct {
-	prefix netip.Prefix
-	reason Reason
+	prefix         netip.Prefix
+	hi, lo         uint64
+	maskHi, maskLo uint64
+	reason         Reason
 }
 
 func rule(cidr string, r Reason) rangeRule {
-	return rangeRule{prefix: netip.MustParsePrefix(cidr), reason: r}
+	p := netip.MustParsePrefix(cidr)
+	bits := p.Bits()
+	if p.Addr().Is4() {
+		bits += 96
+	}
+	b := p.Addr().As16()
+	rr := rangeRule{
+		prefix: p,
+		hi:     binary.BigEndian.Uint64(b[:8]),
+		lo:     binary.BigEndian.Uint64(b[8:]),
+		maskHi: ^uint64(0) << max(0, 64-bits),
+		maskLo: ^uint64(0) << max(0, 128-bits),
+		reason: r,
+	}
+	if bits == 0 {
+		rr.maskHi = 0
+	}
+	if bits <= 64 {
+		rr.maskLo = 0
+	}
+	rr.hi &= rr.maskHi
+	rr.lo &= rr.maskLo
+	return rr
+}
+
+// contains reports whether the 128-bit address hi, lo lies in the rule.
+func (r *rangeRule) contains(hi, lo uint64) bool {
+	return hi&r.maskHi == r.hi && lo&r.maskLo == r.lo
 }
 
 // v4Rules are the IPv4 ranges that are not globally reachable, from the IANA
@@ -54,22 +88,8 @@ var v6Rules = []rangeRule{
 	rule("ff00::/8", ReasonMulticast),          // RFC 4291 2.7
 }
 
-// The IPv6 prefixes that embed an IPv4 address.
-var (
-	// IPv4-compatible, deprecated by RFC 4291 2.5.5.1 (:: and ::1 excepted).
-	compatPrefix = netip.MustParsePrefix("::/96")
-	// NAT64 well-known prefix, RFC 6052 2.1.
-	nat64Prefix = netip.MustParsePrefix("64:ff9b::/96")
-	// NAT64 local-use prefix, RFC 8215; only its first /96 is decoded.
-	nat64LocalPrefix = netip.MustParsePrefix("64:ff9b:1::/48")
-	nat64Local96     = netip.MustParsePrefix("64:ff9b:1::/96")
-	// 6to4, RFC 3056 2: the IPv4 address is bits 16 to 47.
-	sixToFourPrefix = netip.MustParsePrefix("2002::/16")
-	// Teredo, RFC 4380 4: the client IPv4 is the last 32 bits, inverted.
-	teredoPrefix = netip.MustParsePrefix("2001::/32")
-	// Global unicast, RFC 4291 2.4: IANA allocates from nothing else.
-	globalUnicast = netip.MustParsePrefix("2000::/3")
-)
+// Global unicast, RFC 4291 2.4: IANA allocates from nothing else.
+var globalUnicast = rule("2000::/3", Allowed)
 
 // embedded finds the IPv4 address that an IPv6 address ip stands for, and
 // the form that holds it. form is Allowed when ip embeds nothing. v4 is
@@ -80,22 +100,25 @@ func embedded(ip netip.Addr) (v4 netip.Addr, form Reason) {
 		return netip.Addr{}, Allowed
 	}
 	b := ip.As16()
+	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 	last := [4]byte{b[12], b[13], b[14], b[15]}
 	switch {
-	case ip.Is4In6():
+	case ip.Is4In6(): // ::ffff:0:0/96, RFC 4291 2.5.5.2
 		return ip.Unmap(), ReasonIPv4Mapped
-	case nat64Prefix.Contains(ip), nat64Local96.Contains(ip):
+	case hi == 0x0064_ff9b_0000_0000 && lo>>32 == 0: // 64:ff9b::/96, RFC 6052 2.1
 		return netip.AddrFrom4(last), ReasonNAT64
-	case nat64LocalPrefix.Contains(ip):
+	case hi == 0x0064_ff9b_0001_0000 && lo>>32 == 0: // 64:ff9b:1::/96 of RFC 8215
+		return netip.AddrFrom4(last), ReasonNAT64
+	case hi>>16 == 0x0064_ff9b_0001: // rest of 64:ff9b:1::/48: IPv4 position unknown
 		return netip.Addr{}, ReasonNAT64
-	case sixToFourPrefix.Contains(ip):
+	case hi>>48 == 0x2002: // 2002::/16, RFC 3056 2: IPv4 in bits 16 to 47
 		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), ReasonSixToFour
-	case teredoPrefix.Contains(ip):
+	case hi>>32 == 0x2001_0000: // 2001::/32, RFC 4380 4: client IPv4 inverted
 		for i := range last {
 			last[i] ^= 0xff
 		}
 		return netip.AddrFrom4(last), ReasonTeredo
-	case compatPrefix.Contains(ip) && !ip.IsUnspecified() && !ip.IsLoopback():
+	case hi == 0 && lo>>32 == 0 && lo > 1: // ::/96 but :: and ::1, RFC 4291 2.5.5.1
 		return netip.AddrFrom4(last), ReasonIPv4Compatible
 	}
 	return netip.Addr{}, Allowed
@@ -108,12 +131,14 @@ func classify(ip netip.Addr) Reason {
 	if ip.Is4() {
 		rules = v4Rules
 	}
-	for _, r := range rules {
-		if r.prefix.Contains(ip) {
-			return r.reason
+	b := ip.As16()
+	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+	for i := range rules {
+		if rules[i].contains(hi, lo) {
+			return rules[i].reason
 		}
 	}
-	if ip.Is6() && !globalUnicast.Contains(ip) {
+	if ip.Is6() && !globalUnicast.contains(hi, lo) {
 		return ReasonReserved
 	}
 	return Allowed
