@@ -191,7 +191,7 @@ func (c *Cache) get(ctx context.Context, key string, d Directive, load Loader) (
 	}
 	e, res, err := c.shared(ctx, key, stored, load)
 	if err != nil && c.mayServeStale(stored, d, err) {
-		c.log.WarnContext(ctx, "cache serves stale entry", "error", err)
+		c.log.DebugContext(ctx, "cache serves stale entry", "error", err)
 		return stored, Stale, nil
 	}
 	return e, res, err
@@ -241,8 +241,13 @@ func transient(err error) bool {
 	return false
 }
 
-// storeOp reports a back-end operation to the hooks and the fault log.
+// storeOp reports a back-end operation to the hooks and the fault log. An
+// operation cut short because the caller's own ctx ended is no fault of
+// the back end and is not reported.
 func (c *Cache) storeOp(ctx context.Context, op string, start time.Time, err error) {
+	if err != nil && ctx.Err() != nil {
+		return
+	}
 	if c.opts.Hooks.OnStoreOp != nil {
 		c.opts.Hooks.OnStoreOp(c.backend, op, time.Since(start), err)
 	}
@@ -370,8 +375,11 @@ func (c *Cache) shared(ctx context.Context, key string, stored *Entry, load Load
 
 // waitErr is the error of a request that stopped waiting on a load.
 func waitErr(ctx context.Context) error {
-	err := context.Cause(ctx)
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	err := ctx.Err()
+	if cause := context.Cause(ctx); cause != err {
+		err = fmt.Errorf("%w: %w", err, cause)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		return problem.Wrap(problem.UpstreamTimeout, err, "the upstream did not answer in time")
 	}
 	return fmt.Errorf("wait for upstream: %w", err)

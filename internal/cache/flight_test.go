@@ -54,7 +54,14 @@ func TestCoalescesConcurrentMisses(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			o := newOrigin(t)
 			o.set(200, "v1", "Cache-Control", "max-age=60")
-			c := New(sc.make(t), Options{})
+			var faults atomic.Int64
+			c := New(sc.make(t), Options{Hooks: Hooks{
+				OnStoreOp: func(_, _ string, _ time.Duration, err error) {
+					if err != nil {
+						faults.Add(1)
+					}
+				},
+			}})
 			waitJoined := joinCounter(t, c)
 			g := newGate(o)
 
@@ -96,8 +103,9 @@ func TestCoalescesConcurrentMisses(t *testing.T) {
 					t.Errorf("result %q, want HIT v1", r)
 				}
 			}
-			if o.count() != 1 {
-				t.Errorf("%d origin requests, want 1", o.count())
+			if o.count() != 1 || faults.Load() != 0 {
+				t.Errorf("%d origin requests, %d store faults; want 1, 0",
+					o.count(), faults.Load())
 			}
 		})
 	}
@@ -243,3 +251,34 @@ func TestNoStorePassthroughAndErrors(t *testing.T) {
 		t.Errorf("Get = %s, %v; want BYPASS and the passthrough", res, err)
 	}
 }
+
+func TestCallerCancellationIsNoBackendFault(t *testing.T) {
+	var faults atomic.Int64
+	c := New(NewMemory(0), Options{Hooks: Hooks{
+		OnStoreOp: func(_, _ string, _ time.Duration, err error) {
+			if err != nil {
+				faults.Add(1)
+			}
+		},
+	}})
+	c.store = cancelledStore{}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := c.Get(ctx, "k", Directive{}, func(ctx context.Context, _ *Entry) (*Entry, error) {
+		return nil, ctx.Err()
+	})
+	if !errors.Is(err, context.Canceled) || faults.Load() != 0 {
+		t.Errorf("Get = %v with %d faults; want context.Canceled and none", err, faults.Load())
+	}
+}
+
+// cancelledStore fails every operation with its ctx's error.
+type cancelledStore struct{}
+
+func (cancelledStore) Get(ctx context.Context, _ string) (*Entry, error) { return nil, ctx.Err() }
+
+func (cancelledStore) Set(ctx context.Context, _ string, _ *Entry, _ time.Duration) error {
+	return ctx.Err()
+}
+
+func (cancelledStore) Delete(ctx context.Context, _ string) error { return ctx.Err() }

@@ -74,7 +74,7 @@ func TestKeyVariants(t *testing.T) {
 	}
 }
 
-func mustParse(t *testing.T, s string) *url.URL {
+func mustParse(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
 	if err != nil {

@@ -90,7 +90,7 @@ func TestRedisOutageDegradesToMisses(t *testing.T) {
 		start := time.Now()
 		get("a", Miss)
 		get("new", Miss)
-		if took := time.Since(start); took > time.Second {
+		if took := time.Since(start); took > 3*time.Second {
 			t.Errorf("round %d took %v with Redis down", i, took)
 		}
 	}
@@ -130,7 +130,7 @@ func TestSlowRedisTimesOutAndServes(t *testing.T) {
 		t.Fatalf("first Get = %s, %v", res, err)
 	}
 
-	if err := admin.Do(ctx, "CLIENT", "PAUSE", "400", "ALL").Err(); err != nil {
+	if err := admin.Do(ctx, "CLIENT", "PAUSE", "1500", "ALL").Err(); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -139,7 +139,7 @@ func TestSlowRedisTimesOutAndServes(t *testing.T) {
 	if err != nil || res != Miss || string(e.Body) != "v1" {
 		t.Errorf("Get while Redis is paused = %s, %v; want MISS v1", res, err)
 	}
-	if took > 300*time.Millisecond {
+	if took > 700*time.Millisecond {
 		t.Errorf("Get while Redis is paused took %v; want about two op timeouts", took)
 	}
 	if _, faults := ops.counts(); faults != 2 {
