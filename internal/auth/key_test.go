@@ -93,7 +93,8 @@ func TestLoadFile(t *testing.T) {
 			wantErr: true},
 		{name: "negative quota", file: "k.json",
 			content: `[{"name":"a","key":"x","quota_day":-1}]`, wantErr: true},
-		{name: "duplicate via digest", file: "k.json", content: `[{"name":"a","key":"alice-secret"},
+		{name: "duplicate via digest", file: "k.json",
+			content: `[{"name":"a","key":"alice-secret"},
 			{"name":"b","sha256":"` + aliceSum + `"}]`, wantErr: true},
 		{name: "bad json", file: "k.json", content: `[{"name":`, wantErr: true},
 	}

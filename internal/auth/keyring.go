@@ -90,7 +90,8 @@ func credential(h http.Header) (string, error) {
 	}
 	for _, v := range found[1:] {
 		if subtle.ConstantTimeCompare([]byte(v), []byte(found[0])) != 1 {
-			return "", problem.New(problem.AuthFailed, "the request presents two different API keys")
+			return "", problem.New(problem.AuthFailed,
+				"the request presents two different API keys")
 		}
 	}
 	return found[0], nil

@@ -39,7 +39,8 @@ type RedisUsage struct {
 var _ UsageStore = (*RedisUsage)(nil)
 
 // NewRedisUsage returns a store writing under prefix in c; now (time.Now
-// when nil) dates events without a Time.
+// when nil) dates events without a Time. Timeout only bounds an operation
+// when c has ContextTimeoutEnabled set.
 func NewRedisUsage(c redis.UniversalClient, prefix string, now func() time.Time) *RedisUsage {
 	if now == nil {
 		now = time.Now

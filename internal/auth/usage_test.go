@@ -19,7 +19,9 @@ type newStore func(t *testing.T, now func() time.Time) UsageStore
 
 func stores() map[string]newStore {
 	return map[string]newStore{
-		"memory": func(_ *testing.T, now func() time.Time) UsageStore { return NewMemoryUsage(now) },
+		"memory": func(_ *testing.T, now func() time.Time) UsageStore {
+			return NewMemoryUsage(now)
+		},
 		"redis": func(t *testing.T, now func() time.Time) UsageStore {
 			c, prefix := sharedRedis(t)
 			s := NewRedisUsage(c, prefix, now)
@@ -51,7 +53,8 @@ func TestUsageStore(t *testing.T) {
 				{"alice", Event{Time: at("2026-11-30T23:59:59Z"), Bytes: 100}},
 				{"alice", Event{Time: at("2026-12-01T00:00:00Z"), Requests: 1, Class: "batch",
 					Batch: true}},
-				{"alice", Event{Time: at("2026-12-01T00:00:00Z"), URLs: 40, Bytes: 7, Error: true}},
+				{"alice", Event{Time: at("2026-12-01T00:00:00Z"), URLs: 40, Bytes: 7,
+					Error: true}},
 				{"alice", Event{Time: at("2026-12-02T10:00:00+02:00"), Requests: 1,
 					Class: "download"}}, // 08:00 UTC
 				{"bob", Event{Time: at("2026-12-02T12:00:00Z"), Requests: 2, Class: "read"}},
@@ -104,7 +107,8 @@ func TestUsageStore(t *testing.T) {
 				t.Fatalf("admin report: %+v %v", all, err)
 			}
 			none, err := s.Report(ctx, "carol", 2, at("2026-12-02T20:00:00Z"))
-			if err != nil || len(none) != 1 || len(none[0].Days) != 2 || none[0].Total.Requests != 0 {
+			if err != nil || len(none) != 1 || len(none[0].Days) != 2 ||
+				none[0].Total.Requests != 0 {
 				t.Fatalf("empty report: %+v %v", none, err)
 			}
 		})

@@ -96,7 +96,8 @@ func TestWatchSIGHUP(t *testing.T) {
 		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(5 * time.Second); !until(); time.Sleep(5 * time.Millisecond) {
+		deadline := time.Now().Add(5 * time.Second)
+		for ; !until(); time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("no reload after SIGHUP; logs: %s", logs.String())
 			}

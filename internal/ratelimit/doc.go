@@ -47,6 +47,7 @@
 // Wiring, outermost first: auth (identity), this middleware, quotas, the
 // handler:
 //
+//	// rdb := redis.NewClient(&redis.Options{..., ContextTimeoutEnabled: true})
 //	var l ratelimit.Limiter = ratelimit.NewMemory(nil)
 //	if rdb != nil {
 //		l = ratelimit.NewFallback(

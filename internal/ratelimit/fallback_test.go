@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,5 +92,47 @@ func TestFallbackProbeAndRecovery(t *testing.T) {
 	d, err := f2.Allow(context.Background(), "k", rule, 1)
 	if err != nil || !d.Allowed {
 		t.Fatalf("nothing can decide: %+v %v, want admitted", d, err)
+	}
+}
+
+// TestFallbackRedisHangs: a loopback listener that accepts and never
+// answers; each call waits at most the operation timeout, then the primary
+// rests and the local limiter decides at once.
+func TestFallbackRedisHangs(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	c := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1,
+		ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	f := NewFallback(NewRedis(c, "hang:", nil, 50*time.Millisecond), NewMemory(nil))
+	rule := Rule{Limit: 3, Period: time.Minute}
+	start := time.Now()
+	allowed := 0
+	for range 10 {
+		d, err := f.Allow(context.Background(), "k", rule, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allowed {
+			allowed++
+		}
+	}
+	if allowed != 3 {
+		t.Fatalf("allowed %d, want 3", allowed)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("10 calls took %s against a hanging Redis", d)
 	}
 }

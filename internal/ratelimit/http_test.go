@@ -82,7 +82,8 @@ func TestMiddleware(t *testing.T) {
 			t.Fatalf("request %d: %d", i, res.StatusCode)
 		}
 		for _, h := range []string{"RateLimit-", "X-RateLimit-"} {
-			if res.Header.Get(h+"Limit") != "2" || res.Header.Get(h+"Remaining") != wantRemaining ||
+			if res.Header.Get(h+"Limit") != "2" ||
+				res.Header.Get(h+"Remaining") != wantRemaining ||
 				res.Header.Get(h+"Reset") != "60" {
 				t.Fatalf("request %d headers: %v", i, res.Header)
 			}

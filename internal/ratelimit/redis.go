@@ -84,6 +84,9 @@ var _ Limiter = (*Redis)(nil)
 
 // NewRedis returns a limiter storing its logs under prefix+key in c. now is
 // time.Now when nil; opTimeout bounds each call (0: only ctx bounds it).
+// go-redis applies a context deadline to the connection only when the
+// client has ContextTimeoutEnabled set; without it a hung Redis holds a call
+// for the client's ReadTimeout (default 3s) or DialTimeout (5s) instead.
 func NewRedis(
 	c redis.UniversalClient, prefix string, now func() time.Time, opTimeout time.Duration,
 ) *Redis {

@@ -13,8 +13,10 @@ func TestParseTiers(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "empty is default", in: "",
-			want: "batch=20/1m0s,batch_urls=1000/1m0s,download=60/1m0s,other=100/1m0s,read=200/1m0s"},
-		{name: "full list", in: "download=60/m,batch=20/m,read=200/m,other=100/m,batch_urls=1000/m",
+			want: "batch=20/1m0s,batch_urls=1000/1m0s,download=60/1m0s," +
+				"other=100/1m0s,read=200/1m0s"},
+		{name: "full list",
+			in:   "download=60/m,batch=20/m,read=200/m,other=100/m,batch_urls=1000/m",
 			want: DefaultTiers().String()},
 		{name: "override and units", in: " download = 5/s , read=10/2h,other=7/d,batch=1/30s",
 			want: "batch=1/30s,batch_urls=1000/1m0s,download=5/1s,other=7/24h0m0s,read=10/2h0m0s"},
