@@ -191,18 +191,24 @@ func NewManager(store Store, queue Queue, fetch Fetcher, opts Options) *Manager 
 	if o.Webhook == nil {
 		o.Logger.Warn("jobs: no webhook client, callbacks disabled")
 	}
+	// the work context ends on a hard stop: the ctx of Start ending, or
+	// the grace period of Close running out
+	work, stopWork := context.WithCancel(context.Background())
 	return &Manager{
-		store:   store,
-		queue:   queue,
-		fetch:   fetch,
-		o:       o,
-		log:     o.Logger.With(keyInstance, o.InstanceID),
-		global:  make(chan struct{}, o.MaxInFlight),
-		slots:   make(chan struct{}, o.Workers),
-		hosts:   newHostLimiter(o.PerHostLimit),
-		changed: newSignal(),
-		active:  make(map[string]*jobRun),
-		held:    make(map[string]Delivery),
+		work:     work,
+		stopWork: stopWork,
+		stopRecv: func() {},
+		store:    store,
+		queue:    queue,
+		fetch:    fetch,
+		o:        o,
+		log:      o.Logger.With(keyInstance, o.InstanceID),
+		global:   make(chan struct{}, o.MaxInFlight),
+		slots:    make(chan struct{}, o.Workers),
+		hosts:    newHostLimiter(o.PerHostLimit),
+		changed:  newSignal(),
+		active:   make(map[string]*jobRun),
+		held:     make(map[string]Delivery),
 	}
 }
 
@@ -217,7 +223,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		return errors.New("start jobs manager: already started")
 	}
 	m.started = true
-	m.work, m.stopWork = context.WithCancel(ctx)
+	context.AfterFunc(ctx, m.stopWork)
 	recv, stopRecv := context.WithCancel(m.work)
 	m.stopRecv = stopRecv
 	m.tasks.Add(1)
@@ -235,13 +241,12 @@ func (m *Manager) Start(ctx context.Context) error {
 // is left to the other instances. Stop accepting batches before Close.
 func (m *Manager) Close(ctx context.Context) error {
 	m.mu.Lock()
-	started := m.started
+	started, stopRecv := m.started, m.stopRecv
 	m.mu.Unlock()
-	if !started {
-		return nil
+	if started {
+		m.drain(ctx)
 	}
-	m.drain(ctx)
-	m.stopRecv()
+	stopRecv()
 	done := make(chan struct{})
 	go func() {
 		m.tasks.Wait()
