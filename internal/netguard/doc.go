@@ -6,7 +6,10 @@
 // [Reason]: [Allowed] or a bounded label such as "loopback" or "nat64".
 // [Guard] applies a Policy at dial time: use [Guard.DialContext] as the
 // DialContext of every http.Transport that fetches an upstream or posts a
-// callback, and [Guard.CheckURL] to fail a batch entry early.
+// callback, and [Guard.CheckURL] to fail a batch entry early. Such a
+// Transport must have a nil Proxy (a proxy would resolve and dial the name
+// itself, out of the Guard's sight), and any DialTLSContext must dial
+// through the Guard too.
 //
 // Decisions, so that callers need not rediscover them:
 //
