@@ -53,6 +53,20 @@ func (e *Entry) Age(now time.Time) time.Duration {
 	return age
 }
 
+// Conditional is the header of a conditional request that revalidates e:
+// If-None-Match from its ETag, If-Modified-Since from its Last-Modified
+// (RFC 9110 §13.1). It is empty when e has neither.
+func (e *Entry) Conditional() http.Header {
+	h := http.Header{}
+	if v := e.Header.Get("ETag"); v != "" {
+		h.Set("If-None-Match", v)
+	}
+	if v := e.Header.Get("Last-Modified"); v != "" {
+		h.Set("If-Modified-Since", v)
+	}
+	return h
+}
+
 // hasValidators reports whether e can be revalidated with a conditional
 // request.
 func (e *Entry) hasValidators() bool {

@@ -195,3 +195,33 @@ func TestEntryAge(t *testing.T) {
 		})
 	}
 }
+
+func TestEntryConditional(t *testing.T) {
+	lm := "Wed, 01 May 2025 00:00:00 GMT"
+	tests := []struct {
+		name   string
+		header http.Header
+		want   http.Header
+	}{
+		{name: "none", header: http.Header{}, want: http.Header{}},
+		{name: "etag", header: http.Header{"Etag": {`W/"x"`}},
+			want: http.Header{"If-None-Match": {`W/"x"`}}},
+		{name: "last-modified", header: http.Header{"Last-Modified": {lm}},
+			want: http.Header{"If-Modified-Since": {lm}}},
+		{name: "both", header: http.Header{"Etag": {`"y"`}, "Last-Modified": {lm}},
+			want: http.Header{"If-None-Match": {`"y"`}, "If-Modified-Since": {lm}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := (&Entry{Header: tt.header}).Conditional()
+			if len(got) != len(tt.want) {
+				t.Fatalf("Conditional = %v, want %v", got, tt.want)
+			}
+			for k := range tt.want {
+				if got.Get(k) != tt.want.Get(k) {
+					t.Errorf("%s = %q, want %q", k, got.Get(k), tt.want.Get(k))
+				}
+			}
+		})
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"downloader/internal/problem"
 )
 
 // clock is a settable clock for tests.
@@ -226,12 +228,7 @@ func fetch(ctx context.Context, hc *http.Client, u string, stale *Entry) (*Entry
 		return nil, err
 	}
 	if stale != nil {
-		if v := stale.Header.Get("ETag"); v != "" {
-			req.Header.Set("If-None-Match", v)
-		}
-		if v := stale.Header.Get("Last-Modified"); v != "" {
-			req.Header.Set("If-Modified-Since", v)
-		}
+		req.Header = stale.Conditional()
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -253,5 +250,12 @@ func fetch(ctx context.Context, hc *http.Client, u string, stale *Entry) (*Entry
 }
 
 func upstreamErr(err error) error {
-	return problemUnreachable(fmt.Errorf("fetch: %w", err))
+	return problem.Wrap(problem.UpstreamUnreachable, fmt.Errorf("fetch: %w", err),
+		"the upstream is unreachable")
+}
+
+func upstreamStatusErr(status int) error {
+	p := problem.New(problem.UpstreamHTTP, "the upstream answered %d", status)
+	p.UpstreamStatus = status
+	return p
 }

@@ -19,14 +19,17 @@ import (
 // upper-cases the hex digits of the other escapes. Dot segments and query
 // order are kept: an origin may tell them apart.
 func Key(u *url.URL, variant ...string) string {
-	h := sha256.New()
-	h.Write([]byte("v1\x00"))
-	h.Write([]byte(normalize(u)))
+	b := make([]byte, 0, 256)
+	b = append(b, "v1\x00"...)
+	b = append(b, normalize(u)...)
 	for _, v := range variant {
-		h.Write([]byte("\x00" + strconv.Itoa(len(v)) + ":"))
-		h.Write([]byte(v))
+		b = append(b, 0)
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
+		b = append(b, v...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // normalize renders u in the normal form that [Key] hashes.

@@ -157,7 +157,8 @@ func TestCorruptRedisValueIsAMiss(t *testing.T) {
 	rc.Set(ctx, prefix+"cache:a", "not an entry", time.Minute)
 	var calls atomic.Int64
 	for _, want := range []Result{Miss, Hit} {
-		if _, res, err := c.Get(ctx, "a", Directive{}, o.loader(&calls)); res != want || err != nil {
+		_, res, err := c.Get(ctx, "a", Directive{}, o.loader(&calls))
+		if res != want || err != nil {
 			t.Errorf("Get = %s, %v; want %s", res, err, want)
 		}
 	}
