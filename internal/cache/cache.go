@@ -191,7 +191,7 @@ func (c *Cache) get(ctx context.Context, key string, d Directive, load Loader) (
 	}
 	e, res, err := c.shared(ctx, key, stored, load)
 	if err != nil && c.mayServeStale(stored, d, err) {
-		c.log.DebugContext(ctx, "cache serves stale entry", "error", err)
+		c.log.DebugContext(ctx, "cache serves stale entry", logError, err)
 		return stored, Stale, nil
 	}
 	return e, res, err
@@ -260,7 +260,7 @@ func (c *Cache) storeOp(ctx context.Context, op string, start time.Time, err err
 		level = slog.LevelWarn
 	}
 	c.log.Log(ctx, level, "cache back end fault",
-		"backend", c.backend, "op", op, "error", err, "suppressed", suppressed)
+		logBackend, c.backend, logOp, op, logError, err, logSuppressed, suppressed)
 }
 
 // faultLog spaces the Warn logs of back-end faults.
@@ -282,6 +282,14 @@ func (f *faultLog) note(now time.Time, interval time.Duration) (suppressed int, 
 	suppressed, f.suppressed, f.last = f.suppressed, 0, now
 	return suppressed, true
 }
+
+// Log attribute keys.
+const (
+	logBackend    = "backend"
+	logOp         = "op"
+	logError      = "error"
+	logSuppressed = "suppressed"
+)
 
 // errShared tells requests that waited on a load that its response was a
 // passthrough for the request that made it.

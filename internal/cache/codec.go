@@ -42,7 +42,7 @@ type codec struct {
 
 // maxDecoded bounds what a stored value may expand to, so a corrupt or
 // hostile value cannot exhaust memory.
-const maxDecoded = 1 << 30
+const maxDecoded = 256 << 20
 
 func newCodec() *codec {
 	enc, err := zstd.NewWriter(nil,

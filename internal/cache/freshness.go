@@ -2,6 +2,7 @@ package cache
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -225,4 +226,27 @@ func nextDirective(s string) (item, rest string) {
 		}
 	}
 	return s, ""
+}
+
+// ParseTTLs reads a comma-separated list of type=duration pairs, such as
+// "text/html=5m,image/*=1h,*=10m", for a configuration setting.
+func ParseTTLs(s string) (TTLs, error) {
+	t := TTLs{}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		typ, dur, ok := strings.Cut(item, "=")
+		typ = mediaType(typ)
+		if !ok || typ == "" || (typ != "*" && !strings.Contains(typ, "/")) {
+			return nil, fmt.Errorf("parse ttl %q: want type/subtype=duration", item)
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(dur))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("parse ttl %q: bad duration", item)
+		}
+		t[typ] = d
+	}
+	return t, nil
 }

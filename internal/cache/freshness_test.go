@@ -225,3 +225,36 @@ func TestEntryConditional(t *testing.T) {
 		})
 	}
 }
+
+func TestParseTTLs(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    TTLs
+		wantErr bool
+	}{
+		{name: "empty", in: "", want: TTLs{}},
+		{name: "several", in: "text/html=5m, Image/*=1h,*=30s",
+			want: TTLs{"text/html": 5 * time.Minute, "image/*": time.Hour, "*": 30 * time.Second}},
+		{name: "no duration", in: "text/html", wantErr: true},
+		{name: "bad duration", in: "text/html=soon", wantErr: true},
+		{name: "negative", in: "text/html=-1m", wantErr: true},
+		{name: "not a type", in: "html=1m", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseTTLs(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ParseTTLs(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("ParseTTLs(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s = %v, want %v", k, got[k], v)
+				}
+			}
+		})
+	}
+}
