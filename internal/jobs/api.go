@@ -116,7 +116,7 @@ func (m *Manager) Results(ctx context.Context, id, owner string, offset, limit i
 	if err != nil {
 		return nil, Summary{}, nil, err
 	}
-	if limit == 0 {
+	if limit == 0 || limit > r.Total {
 		limit = r.Total
 	}
 	var idx []int

@@ -18,4 +18,13 @@
 // per batch (its concurrency), per host:port and per instance, detects the
 // end of a job across instances and sends the signed callback ([Sign],
 // [Verify]) exactly once.
+//
+// Known limits: a batch's concurrency bounds its fetches on each instance,
+// so N instances may run up to N times as many; the instance whose write
+// ends a job sends its callback, and if it dies during the retries the
+// callback is lost (at most once, never twice); a task whose fetch kills
+// every instance that takes it is reclaimed again and again (there is no
+// dead-letter count); a memory-only instance that is killed loses its
+// unfinished jobs. Results list only the entries that have one, so a
+// cancelled job's page can be shorter than its limit.
 package jobs

@@ -35,31 +35,10 @@ func TestKillAndReclaim(t *testing.T) {
 		fetches.Add(1)
 		return fetch(ctx, task)
 	}
-	const vis = time.Second
 	var reclaimed atomic.Int64
-	instance := func(name string, hooks Hooks) (*Manager, context.CancelFunc) {
-		q := NewRedisQueue(rdb, RedisQueueOptions{
-			Prefix: prefix, Consumer: name, VisibilityTimeout: vis,
-			Block: 100 * time.Millisecond,
-		})
-		m := NewManager(NewRedisStore(rdb, prefix), q, counting, Options{
-			VisibilityTimeout: vis, Poll: 50 * time.Millisecond, Workers: 20,
-			MaxInFlight: 20, Webhook: &http.Client{}, Hooks: hooks, InstanceID: name,
-		})
-		ctx, cancel := context.WithCancel(context.Background())
-		if err := m.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer ccancel()
-			_ = m.Close(cctx)
-			cancel()
-		})
-		return m, cancel
-	}
-	a, killA := instance("a", Hooks{})
-	b, _ := instance("b", Hooks{OnReclaim: func(n int) { reclaimed.Add(int64(n)) }})
+	a, killA := startInstance(t, rdb, prefix, "a", counting, Hooks{})
+	b, _ := startInstance(t, rdb, prefix, "b", counting,
+		Hooks{OnReclaim: func(n int) { reclaimed.Add(int64(n)) }})
 
 	es := urls(100, func(i int) string { return fmt.Sprintf("%s/u/%d", origins[i%10].URL, i) })
 	s := spec(es, 100)
@@ -93,6 +72,11 @@ func TestKillAndReclaim(t *testing.T) {
 	if len(rs) != 100 || len(seen) != 100 {
 		t.Errorf("%d results for %d ids, want 100", len(rs), len(seen))
 	}
+	for i := range 100 {
+		if n := origins[i%10].hitsOf(fmt.Sprintf("/u/%d", i)); n < 1 || n > 2 {
+			t.Errorf("URL %d fetched %d times, want once, or twice when reclaimed", i, n)
+		}
+	}
 	if reclaimed.Load() == 0 {
 		t.Errorf("no task was reclaimed from the killed instance")
 	}
@@ -107,6 +91,33 @@ func TestKillAndReclaim(t *testing.T) {
 	if n, _ := rdb.XLen(ctx, prefix+"tasks").Result(); n != 0 {
 		t.Errorf("stream holds %d tasks after the job, want 0", n)
 	}
+}
+
+// startInstance starts a Manager on the shared Redis with a visibility
+// timeout of 1s, at most 20 tasks held; cancel is its hard stop.
+func startInstance(t *testing.T, rdb *redis.Client, prefix, name string, f Fetcher,
+	hooks Hooks) (m *Manager, cancel context.CancelFunc) {
+	t.Helper()
+	const vis = time.Second
+	q := NewRedisQueue(rdb, RedisQueueOptions{
+		Prefix: prefix, Consumer: name, VisibilityTimeout: vis,
+		Block: 100 * time.Millisecond,
+	})
+	m = NewManager(NewRedisStore(rdb, prefix), q, f, Options{
+		VisibilityTimeout: vis, Poll: 50 * time.Millisecond, Workers: 20,
+		MaxInFlight: 20, Webhook: &http.Client{}, Hooks: hooks, InstanceID: name,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		_ = m.Close(cctx)
+		cancel()
+	})
+	return m, cancel
 }
 
 // TestRedisLateDuplicate writes the same index twice, as an instance that
