@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -526,4 +527,54 @@ func TestBlockedErrorText(t *testing.T) {
 	if p.HTTPStatus() != http.StatusForbidden {
 		t.Errorf("status = %d", p.HTTPStatus())
 	}
+}
+
+// BenchmarkDialContext measures what the Guard adds to a loopback dial
+// (policy checks, an injected resolver, the socket check) against a plain
+// net.Dialer.
+func BenchmarkDialContext(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	res := &staticResolver{addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}
+	g := &Guard{Policy: Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
+		Resolver: res}
+	plain := &net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: DefaultKeepAlive}
+	dials := map[string]func(context.Context, string, string) (net.Conn, error){
+		"plain": plain.DialContext,
+		"guard": g.DialContext,
+	}
+	for _, name := range []string{"plain", "guard"} {
+		b.Run(name, func(b *testing.B) {
+			addr := net.JoinHostPort("bench.test", strconv.Itoa(port))
+			if name == "plain" {
+				addr = ln.Addr().String()
+			}
+			for b.Loop() {
+				c, err := dials[name](context.Background(), "tcp", addr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c.Close()
+			}
+		})
+	}
+}
+
+type staticResolver struct{ addrs []netip.Addr }
+
+func (r *staticResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	return r.addrs, nil
 }
