@@ -24,3 +24,24 @@ test: deps
 # Extraction quality through the running service on ../shared/corpus/aeb.
 eval: build
 	$(GO) run ./cmd/eval -bin bin/downloader -corpus $(or $(CORPUS),../shared/corpus/aeb)
+
+# Benchmarks (bench/cmd/bench, issue 6). `make bench` installs nginx when
+# missing (the reference proxy; needs root), runs every scenario with 3
+# runs each and writes BENCHMARKS.md and bench/results/full.json (about
+# 15 min; BENCH_FLAGS=-duration=60s shortens the 5-minute mixed run).
+# `make bench-smoke` runs every scenario briefly with no goals asserted,
+# skipping nginx when it is not installed, and writes nothing in the tree.
+BENCH_CORPUS ?= $(or $(CORPUS),../shared/corpus/aeb)
+BENCH_FLAGS  ?=
+BENCH_SMOKE_OUT ?= $(or $(TMPDIR),/tmp)/downloader-bench-smoke
+
+bench: build
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+	$(GO) run ./bench/cmd/bench -bin bin/downloader -corpus $(BENCH_CORPUS) \
+		-md BENCHMARKS.md -json bench/results/full.json $(BENCH_FLAGS)
+
+bench-smoke: build
+	@mkdir -p $(BENCH_SMOKE_OUT)
+	$(GO) run ./bench/cmd/bench -smoke -bin bin/downloader -corpus $(BENCH_CORPUS) \
+		-md $(BENCH_SMOKE_OUT)/BENCHMARKS.md -json $(BENCH_SMOKE_OUT)/smoke.json $(BENCH_FLAGS)
