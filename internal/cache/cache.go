@@ -182,7 +182,7 @@ func (c *Cache) Get(ctx context.Context, key string, d Directive, load Loader) (
 func (c *Cache) get(ctx context.Context, key string, d Directive, load Loader) (
 	*Entry, Result, error) {
 	if d.NoStore {
-		e, err := c.timedLoad(ctx, load, nil)
+		e, err := c.bypass(ctx, load)
 		return e, Bypass, err
 	}
 	stored := c.lookup(ctx, key)
@@ -402,24 +402,52 @@ func (c *Cache) fill(ctx context.Context, key string, stored *Entry, load Loader
 		cond = stored
 	}
 	got, err := c.timedLoad(ctx, load, cond)
+	if err == nil {
+		err = checkLoaded(got, cond)
+	}
 	if err != nil {
 		return nil, Miss, err
 	}
-	if got == nil {
-		return nil, Miss, problem.New(problem.Internal, "the upstream response was lost")
-	}
 	if got.NotModified {
-		if cond == nil {
-			return nil, Miss, problem.New(problem.Internal,
-				"the upstream answered 304 to an unconditional request")
-		}
 		return c.refresh(ctx, key, cond, got), Revalidated, nil
 	}
-	now := c.opts.Now()
-	ttl, ok := Freshness(got.Status, got.Header, got.ContentType, now, c.opts.DefaultTTL)
-	got.StoredAt, got.FreshUntil = now, now.Add(ttl)
+	ttl, ok := c.stamp(got)
 	c.keep(ctx, key, got, ttl, ok, stored != nil)
 	return got, Miss, nil
+}
+
+// bypass loads for a client that wants no cache at all.
+func (c *Cache) bypass(ctx context.Context, load Loader) (*Entry, error) {
+	e, err := c.timedLoad(ctx, load, nil)
+	if err == nil {
+		err = checkLoaded(e, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.stamp(e)
+	return e, nil
+}
+
+// checkLoaded rejects what a Loader must not return: nothing, or a 304 to
+// an unconditional request.
+func checkLoaded(got, cond *Entry) error {
+	if got == nil {
+		return problem.New(problem.Internal, "the upstream response was lost")
+	}
+	if got.NotModified && cond == nil {
+		return problem.New(problem.Internal,
+			"the upstream answered 304 to an unconditional request")
+	}
+	return nil
+}
+
+// stamp sets e's StoredAt to now and its FreshUntil by [Freshness].
+func (c *Cache) stamp(e *Entry) (ttl time.Duration, storable bool) {
+	now := c.opts.Now()
+	ttl, storable = Freshness(e.Status, e.Header, e.ContentType, now, c.opts.DefaultTTL)
+	e.StoredAt, e.FreshUntil = now, now.Add(ttl)
+	return ttl, storable
 }
 
 // timedLoad calls load, turning a panic into an internal error, and reports
@@ -450,9 +478,8 @@ func (c *Cache) refresh(ctx context.Context, key string, stored, nm *Entry) *Ent
 			e.Header[k] = vs
 		}
 	}
-	now := c.opts.Now()
-	ttl, ok := Freshness(e.Status, e.Header, e.ContentType, now, c.opts.DefaultTTL)
-	e.StoredAt, e.FreshUntil, e.NotModified = now, now.Add(ttl), false
+	e.NotModified = false
+	ttl, ok := c.stamp(&e)
 	c.keep(ctx, key, &e, ttl, ok, true)
 	return &e
 }

@@ -136,7 +136,18 @@ func TestCacheRules(t *testing.T) {
 			e.expect(t, Directive{}, Miss, "v1", 2)
 			e.o.set(200, "v2", "Cache-Control", "max-age=600")
 			e.expect(t, Directive{NoStore: true}, Bypass, "v2", 3)
-			e.expect(t, Directive{}, Hit, "v1", 3)
+			got := e.expect(t, Directive{}, Hit, "v1", 3)
+			bypassed := e.expect(t, Directive{NoStore: true}, Bypass, "v2", 4)
+			if age := bypassed.Age(e.clk.Now()); age != 0 || got.Age(e.clk.Now()) != 0 {
+				t.Errorf("Age of a bypassed entry = %v, want 0", age)
+			}
+			_, _, err := e.c.Get(context.Background(), "key", Directive{NoStore: true},
+				func(context.Context, *Entry) (*Entry, error) {
+					return &Entry{NotModified: true}, nil
+				})
+			if problem.TypeOf(err) != problem.Internal {
+				t.Errorf("a 304 to a bypass load: %v, want an internal problem", err)
+			}
 		}},
 		{name: "upstream no-store and private are not stored", run: func(t *testing.T, e *env) {
 			e.o.set(200, "v1", "Cache-Control", "no-store")
