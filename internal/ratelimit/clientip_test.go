@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -74,4 +75,30 @@ func TestClientIP(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzClientIP: any header content gives the remote address or an address
+// that was written in the headers, never a panic.
+func FuzzClientIP(f *testing.F) {
+	f.Add("10.0.0.2:80", "1.2.3.4, 5.6.7.8", "")
+	f.Add("10.0.0.2:80", "", `for="[2001:db8::1]:80";by=x, for=unknown`)
+	f.Add("10.0.0.2:80", `"`, `for="\"`)
+	f.Add("[fd00::1]:1", ",,,", ";;=;,")
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"),
+		netip.MustParsePrefix("fd00::/8")}
+	f.Fuzz(func(t *testing.T, remote, xff, fwd string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		if xff == "" {
+			r.Header.Del("X-Forwarded-For")
+		}
+		r.Header.Set("Forwarded", fwd)
+		got := ClientIP(r, trusted)
+		if got.IsValid() && got != parseAddr(remote) &&
+			!strings.Contains(xff+fwd, got.String()) && !got.Is4() {
+			// IPv4 may be written as mapped IPv6; anything else must appear
+			t.Fatalf("ClientIP = %s, not in the request", got)
+		}
+	})
 }

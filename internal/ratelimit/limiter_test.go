@@ -18,7 +18,26 @@ func backends() map[string]newLimiter {
 			c, prefix := sharedRedis(t)
 			return NewRedis(c, prefix, now, 2*time.Second)
 		},
+		"redis-two-instances": func(t testing.TB, now func() time.Time) Limiter {
+			c1, prefix := sharedRedis(t)
+			c2, _ := sharedRedis(t)
+			return &alternating{ls: []Limiter{
+				NewRedis(c1, prefix, now, 2*time.Second),
+				NewRedis(c2, prefix, now, 2*time.Second),
+			}}
+		},
 	}
+}
+
+// alternating sends successive calls to its limiters in turn, like a load
+// balancer spreading one client over instances.
+type alternating struct {
+	ls []Limiter
+	i  atomic.Uint64
+}
+
+func (a *alternating) Allow(ctx context.Context, key string, r Rule, n int) (Decision, error) {
+	return a.ls[a.i.Add(1)%uint64(len(a.ls))].Allow(ctx, key, r, n)
 }
 
 type step struct {
