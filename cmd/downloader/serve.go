@@ -147,15 +147,19 @@ func build(ctx context.Context, c *config.Config, log *slog.Logger) (*app, error
 		onBreaker: func(from, to string) { m.BreakerState(from, -1); m.BreakerState(to, 1) },
 	})
 	a.closers = append(a.closers, fetcher.CloseIdleConnections)
-	svc := newDownload(c, fetcher, cacheStore(c, rdb), cache.Options{
+	smp := &sampler{m: m}
+	svc := newDownload(c, fetcher, cacheStore(c, rdb, smp), cache.Options{
 		Logger: log, Hooks: cache.Hooks{OnStoreOp: m.CacheStoreOp},
 	})
 	svc.OnUpstream = m.Upstream
 
-	mgr, err := newJobs(ctx, c, log, rdb, guard, svc, m)
+	mgr, err := newJobs(ctx, c, log, rdb, guard, svc, m, smp)
 	if err != nil {
 		return nil, err
 	}
+	sctx, stopSampler := context.WithCancel(ctx)
+	go smp.run(sctx)
+	a.closers = append(a.closers, stopSampler)
 	a.stops = append(a.stops, mgr.Close)
 
 	sec, err := newSecurity(ctx, c, log, rdb, m)

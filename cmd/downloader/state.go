@@ -55,11 +55,12 @@ func redisReady(rdb redis.UniversalClient, timeout time.Duration) func(context.C
 	}
 }
 
-func cacheStore(c *config.Config, rdb redis.UniversalClient) cache.Store {
+func cacheStore(c *config.Config, rdb redis.UniversalClient, smp *sampler) cache.Store {
 	if rdb != nil {
 		return cache.NewRedis(rdb, keyPrefix, c.RedisTimeout)
 	}
-	return cache.NewMemory(int64(c.CacheMaxBytes))
+	smp.memory = cache.NewMemory(int64(c.CacheMaxBytes))
+	return smp.memory
 }
 
 func batchLimits(c *config.Config) jobs.Limits {
@@ -75,10 +76,12 @@ func batchLimits(c *config.Config) jobs.Limits {
 // (state, results and a stream shared by every instance).
 func newJobs(ctx context.Context, c *config.Config, log *slog.Logger,
 	rdb redis.UniversalClient, guard *netguard.Guard, svc *download.Service,
-	m *metrics.Metrics) (*jobs.Manager, error) {
+	m *metrics.Metrics, smp *sampler) (*jobs.Manager, error) {
 	var store jobs.Store = jobs.NewMemoryStore()
-	var queue jobs.Queue = jobs.NewMemoryQueue()
+	smp.queue = jobs.NewMemoryQueue()
+	var queue jobs.Queue = smp.queue
 	if rdb != nil {
+		smp.queue, smp.rdb, smp.stream = nil, rdb, keyPrefix+"jobs:tasks"
 		store = jobs.NewRedisStore(rdb, keyPrefix+"jobs:")
 		queue = jobs.NewRedisQueue(rdb, jobs.RedisQueueOptions{
 			Prefix: keyPrefix + "jobs:", VisibilityTimeout: c.VisibilityTimeout,
