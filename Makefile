@@ -39,7 +39,7 @@ bench: build
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
 	$(GO) run ./bench/cmd/bench -bin bin/downloader -corpus $(BENCH_CORPUS) \
-		-md BENCHMARKS.md -json bench/results/full.json $(BENCH_FLAGS)
+		-md BENCHMARKS.md -json bench/results/full.json -notes bench/analysis.md $(BENCH_FLAGS)
 
 bench-smoke: build
 	@mkdir -p $(BENCH_SMOKE_OUT)

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,6 +64,8 @@ type options struct {
 	corpus   string
 	md       string
 	jsonOut  string
+	notes    string
+	render   string
 	runs     int
 	dur      time.Duration
 	mixedDur time.Duration
@@ -77,6 +80,9 @@ func parseFlags() options {
 	flag.StringVar(&o.corpus, "corpus", "../shared/corpus/aeb", "corpus with html/*.html.gz")
 	flag.StringVar(&o.md, "md", "", "write the report here (empty: none)")
 	flag.StringVar(&o.jsonOut, "json", "", "write raw results here (empty: none)")
+	flag.StringVar(&o.notes, "notes", "", "hand-written analysis appended to the report")
+	flag.StringVar(&o.render, "render", "",
+		"only rewrite -md from this results JSON and -notes, measuring nothing")
 	flag.IntVar(&o.runs, "runs", 0, "repetitions per scenario (0: 3, smoke 1)")
 	flag.DurationVar(&o.dur, "run-duration", 0, "length of one load run (0: 6s, smoke 1s)")
 	flag.DurationVar(&o.mixedDur, "duration", 0, "length of the mixed run (0: 5m, smoke 3s)")
@@ -104,6 +110,9 @@ func pick[T any](smoke bool, small, full T) T {
 
 func run() error {
 	o := parseFlags()
+	if o.render != "" {
+		return render(o)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	h, cleanup, err := setup(ctx, o)
@@ -124,10 +133,8 @@ func run() error {
 			return err
 		}
 	}
-	if o.md != "" {
-		if err := os.WriteFile(o.md, []byte(rep.markdown()), 0o644); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
+	if err := writeMarkdown(o, &rep); err != nil {
+		return err
 	}
 	failed := 0
 	for _, s := range scs {
@@ -267,3 +274,34 @@ func machineFacts(h *harness) machine {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// writeMarkdown writes rep with the notes of o to o.md, when set.
+func writeMarkdown(o options, rep *report) error {
+	if o.notes != "" {
+		b, err := os.ReadFile(o.notes)
+		if err != nil {
+			return fmt.Errorf("read notes: %w", err)
+		}
+		rep.Notes = string(b)
+	}
+	if o.md == "" {
+		return nil
+	}
+	if err := os.WriteFile(o.md, []byte(rep.markdown()), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// render rewrites the report from saved results.
+func render(o options) error {
+	b, err := os.ReadFile(o.render)
+	if err != nil {
+		return fmt.Errorf("read results: %w", err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("decode results: %w", err)
+	}
+	return writeMarkdown(o, &rep)
+}

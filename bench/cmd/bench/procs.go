@@ -133,7 +133,11 @@ func (h *harness) startService(ctx context.Context, name string, env ...string) 
 		"DOWNLOADER_SHUTDOWN_GRACE=2s",
 	)
 	cmd.Env = append(cmd.Env, env...)
-	return start(ctx, h.tmp, name, cmd, addr, httpReady("http://"+addr+"/ready"))
+	p, err := start(ctx, h.tmp, name, cmd, addr, httpReady("http://"+addr+"/ready"))
+	if err == nil {
+		h.log.Info("service started", "name", name, "pid", p.pid(), "addr", addr)
+	}
+	return p, err
 }
 
 // startRedis runs a private redis-server on a free port.

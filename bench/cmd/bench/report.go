@@ -20,6 +20,8 @@ type report struct {
 	Started   string      `json:"started"`
 	Seconds   float64     `json:"seconds"`
 	Scenarios []*scenario `json:"scenarios"`
+	// Notes is the hand-written analysis (profiles, causes) shown last.
+	Notes string `json:"-"`
 }
 
 // scenario is one measured situation: its runs, their medians and the
@@ -180,6 +182,9 @@ func (r report) markdown() string {
 		if len(s.Notes) > 0 {
 			b.WriteString("\n")
 		}
+	}
+	if r.Notes != "" {
+		b.WriteString(strings.TrimSpace(r.Notes) + "\n")
 	}
 	return b.String()
 }
