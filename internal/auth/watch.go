@@ -29,10 +29,17 @@ func (k *Keyring) ReloadFile(path string, static []Key) error {
 // [Keyring.ReloadFile]) each time the process gets SIGHUP, until ctx is
 // done. The signal is subscribed before WatchSIGHUP returns; the goroutine
 // it starts ends with ctx. A bad file keeps the old keys and is logged at
-// Error; a good one is logged at Info with the number of keys.
+// Error; a good one is logged at Info with the number of keys. With path ""
+// it does nothing (SIGHUP keeps its default effect); a nil logger discards.
 func WatchSIGHUP(
 	ctx context.Context, path string, k *Keyring, logger *slog.Logger, static ...Key,
 ) {
+	if path == "" {
+		return
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -116,7 +117,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		if m.onRefuse != nil {
 			m.onRefuse(class)
 		}
-		m.onError(w, r, refusal(class, d))
+		m.onError(w, r, refusal(class, b.tiers[class], d))
 		return
 	}
 	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), budgetKey{}, b)))
@@ -129,9 +130,9 @@ func (m *middleware) tiersFor(r *http.Request) (Tiers, bool) {
 	return m.plans.For(m.tier(r))
 }
 
-func refusal(class string, d Decision) *problem.Error {
-	e := problem.New(problem.RateLimited, "rate limit of %d per period exceeded for %s requests",
-		d.Limit, class)
+func refusal(class string, rule Rule, d Decision) *problem.Error {
+	e := problem.New(problem.RateLimited, "rate limit of %d %s requests per %s exceeded",
+		rule.Limit, class, rule.Period)
 	e.RetryAfter = d.RetryAfter
 	return e
 }
@@ -171,10 +172,11 @@ func Spend(ctx context.Context, class string, n int) (Decision, error) {
 		return Decision{Allowed: true}, nil
 	}
 	if !d.Allowed {
-		e := refusal(class, d)
+		rule := b.tiers[class]
+		e := refusal(class, rule, d)
 		if n > d.Limit {
-			e.Detail = "a batch of " + strconv.Itoa(n) + " URLs exceeds the budget of " +
-				strconv.Itoa(d.Limit) + " URLs per period"
+			e.Detail = fmt.Sprintf("a batch of %d URLs exceeds the budget of %d URLs per %s",
+				n, rule.Limit, rule.Period)
 		}
 		return d, e
 	}
