@@ -37,6 +37,7 @@ func newRedis(c *config.Config) redis.UniversalClient {
 	opt.DialTimeout = max(c.RedisTimeout, 500*time.Millisecond)
 	opt.PoolSize = 64
 	opt.MaxRetries = 0
+	opt.ContextTimeoutEnabled = true
 	return redis.NewClient(opt)
 }
 

@@ -22,10 +22,14 @@ var (
 )
 
 // breakerOutcome is what one attempt tells the host's breaker: nil for a
-// success (2xx-4xx), errFailure for connection errors, timeouts and 5xx.
+// success (2xx-4xx, 500), errFailure for connection errors, timeouts and
+// 502, 503 and 504.
 func breakerOutcome(ctx context.Context, p *problem.Error, status int) error {
 	if p == nil {
-		if status >= 500 {
+		// Gateway errors and overload count; a plain 500 means the host
+		// answers, and its clients deserve that status, not an open circuit.
+		switch status {
+		case 502, 503, 504:
 			return errFailure
 		}
 		return nil

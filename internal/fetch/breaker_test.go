@@ -24,12 +24,13 @@ func TestBreaker(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		calls.inc()
 		if !healthy.Load() {
-			w.WriteHeader(http.StatusInternalServerError)
+			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	})
 	var mu sync.Mutex
 	var changes []string
 	c, _ := newTestClient(t, Options{BreakerFailures: 3, BreakerCooldown: 50 * time.Millisecond,
+		Retries: -1,
 		OnBreakerChange: func(host, from, to string) {
 			mu.Lock()
 			changes = append(changes, from+">"+to)
@@ -205,5 +206,23 @@ func TestConnectionReuse(t *testing.T) {
 				t.Errorf("%d connections for 20 sequential requests; want 1", n)
 			}
 		})
+	}
+}
+
+func TestBreakerIgnoresPlain500(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	})
+	c, _ := newTestClient(t, Options{BreakerFailures: 2})
+	u := mustURL(t, srv.URL)
+	for range 5 {
+		_, _, err := get(t, c, &Request{URL: u})
+		p := wantProblem(t, err, problem.UpstreamHTTP)
+		if p.UpstreamStatus != 500 {
+			t.Fatalf("upstream status %d, want 500", p.UpstreamStatus)
+		}
+	}
+	if st := c.breakers.state(hostKey(u)); st != "closed" {
+		t.Fatalf("breaker %q after plain 500s; want closed", st)
 	}
 }
