@@ -2,6 +2,8 @@ package ratelimit
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -41,5 +43,25 @@ func BenchmarkRedisPing(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
 		_ = c.Ping(ctx).Err()
+	}
+}
+
+// BenchmarkMiddleware is the cost the middleware adds to a request with the
+// memory limiter, many clients, no network.
+func BenchmarkMiddleware(b *testing.B) {
+	tiers := Tiers{ClassDownload: {Limit: 1 << 30, Period: time.Minute}}
+	h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	identify := func(r *http.Request) string { return "ip:" + r.RemoteAddr }
+	mw := Middleware(NewMemory(nil), tiers, func(*http.Request) string { return ClassDownload },
+		identify, func(http.ResponseWriter, *http.Request, error) {})(h)
+	reqs := make([]*http.Request, 256)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest("GET", "/x", nil)
+		reqs[i].RemoteAddr = "192.0.2." + strconv.Itoa(i) + ":1"
+	}
+	i := 0
+	for b.Loop() {
+		mw.ServeHTTP(httptest.NewRecorder(), reqs[i%len(reqs)])
+		i++
 	}
 }

@@ -57,4 +57,9 @@
 //	plans, err := ratelimit.ParsePlans(cfg.RateLimitTiers)
 //	mw := ratelimit.Middleware(l, plans.Base, classify, identify, writeProblem,
 //		ratelimit.WithPlans(plans, tierOf), ratelimit.OnRefuse(metric.Inc))
+//
+// With DOWNLOADER_RATELIMIT=off, leave the middleware out: [Spend] then
+// admits everything. identify is auth.ClientID and tierOf auth.Tier when
+// the auth middleware runs first; its client IP should come from
+// [ClientIP] with the --trusted-proxies networks.
 package ratelimit

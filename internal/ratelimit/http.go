@@ -14,13 +14,16 @@ import (
 // (whole seconds until the window is clear, rounded up, >= 0) from d, and
 // the same values as X-RateLimit-*.
 func Headers(h http.Header, d Decision) {
-	reset := strconv.FormatInt(int64(ceilSeconds(d.Reset)), 10)
-	limit, remaining := strconv.Itoa(d.Limit), strconv.Itoa(max(d.Remaining, 0))
-	for _, p := range []string{"RateLimit-", "X-RateLimit-"} {
-		h.Set(p+"Limit", limit)
-		h.Set(p+"Remaining", remaining)
-		h.Set(p+"Reset", reset)
+	// one backing array for the six values; each slice has cap 1, so an Add
+	// to one header reallocates instead of writing into another
+	v := []string{
+		strconv.Itoa(d.Limit),
+		strconv.Itoa(max(d.Remaining, 0)),
+		strconv.Itoa(ceilSeconds(d.Reset)),
 	}
+	h["Ratelimit-Limit"], h["X-Ratelimit-Limit"] = v[0:1:1], v[0:1:1]
+	h["Ratelimit-Remaining"], h["X-Ratelimit-Remaining"] = v[1:2:2], v[1:2:2]
+	h["Ratelimit-Reset"], h["X-Ratelimit-Reset"] = v[2:3:3], v[2:3:3]
 }
 
 func ceilSeconds(d time.Duration) int {

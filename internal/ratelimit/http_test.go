@@ -177,3 +177,15 @@ func TestHeadersRounding(t *testing.T) {
 		t.Fatalf("headers %v", h)
 	}
 }
+
+func TestHeadersShareNothing(t *testing.T) {
+	h := http.Header{}
+	Headers(h, Decision{Limit: 5, Remaining: 4, Reset: time.Second})
+	h.Add("RateLimit-Limit", "x")
+	if got := h.Values("X-RateLimit-Limit"); len(got) != 1 || got[0] != "5" {
+		t.Fatalf("X-RateLimit-Limit = %v after an Add to its twin", got)
+	}
+	if http.CanonicalHeaderKey("RateLimit-Remaining") != "Ratelimit-Remaining" {
+		t.Fatal("header keys are not canonical")
+	}
+}
