@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"downloader/internal/problem"
@@ -86,7 +87,8 @@ func (s *Server) track(next http.Handler) http.Handler {
 		if !saneID(id) {
 			id = newRequestID()
 		}
-		info := &reqInfo{id: id, class: ClassOf(r), start: time.Now(), client: clientAddr(r)}
+		info := &reqInfo{id: id, class: ClassOf(r), start: time.Now(),
+			client: "ip:" + clientAddr(r)}
 		w.Header().Set("X-Request-ID", id)
 		done := s.obs.RequestStarted(info.class)
 		sw := &statusWriter{ResponseWriter: w}
@@ -117,7 +119,7 @@ func (s *Server) finish(r *http.Request, sw *statusWriter, info *reqInfo) {
 		slog.String(keyClient, info.client),
 		slog.String(keyClass, info.class),
 		slog.String(keyMethod, r.Method),
-		slog.String(keyPath, logPath(r)),
+		slog.String(keyPath, logPath(r, info)),
 		slog.Int(keyStatus, status),
 		slog.Int64(keyBytes, sw.bytes),
 		slog.Float64(keyDuration, ms(total)),
@@ -128,13 +130,17 @@ func (s *Server) finish(r *http.Request, sw *statusWriter, info *reqInfo) {
 }
 
 // logPath is the path of a service route; targets are logged without
-// their query, which may carry a client's secrets.
-func logPath(r *http.Request) string {
-	if info := infoOf(r.Context()); info != nil && info.class == ClassDownload {
-		raw, _ := targetOf(r.URL.EscapedPath())
-		return "/" + raw
+// their query and user information, which may carry a client's secrets.
+func logPath(r *http.Request, info *reqInfo) string {
+	if info.class != ClassDownload {
+		return r.URL.Path
 	}
-	return r.URL.Path
+	raw, _ := targetOf(r.URL.EscapedPath())
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		u.User = nil
+		raw = u.String()
+	}
+	return "/" + raw
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

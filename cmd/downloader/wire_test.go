@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"downloader/internal/config"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// wired builds the whole service in-process, as serve does.
+func wired(t *testing.T, env map[string]string) (*httptest.Server, *syncBuffer) {
+	t.Helper()
+	var c config.Config
+	fs := newFlags(&c, "test")
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := config.ApplyEnv(fs, func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := build(ctx, &c, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(a.handler)
+	t.Cleanup(func() {
+		ts.Close()
+		stop, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		_ = a.stop(stop)
+		a.close()
+		cancel()
+	})
+	return ts, logs
+}
+
+func fetchURL(t *testing.T, url string, hdr ...string) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// metric returns the value of the series whose line starts with prefix.
+func metric(t *testing.T, scrape, prefix string) float64 {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(scrape))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, prefix) {
+			f, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no series %s in the scrape", prefix)
+	return 0
+}
+
+func TestMetricsMoveWithRealRequests(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(time.Second)
+		}
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "hello")
+	}))
+	defer origin.Close()
+	svc, logs := wired(t, map[string]string{
+		"DOWNLOADER_SSRF_ALLOW": "127.0.0.1/32", "DOWNLOADER_RATELIMIT": "off",
+		"DOWNLOADER_REDIS_URL": "",
+	})
+
+	fetchURL(t, svc.URL+"/"+origin.URL+"/page")
+	if st, h, _ := fetchURL(t, svc.URL+"/"+origin.URL+"/page"); st != 200 || h.Get("X-Cache") != "HIT" {
+		t.Fatalf("second request: %d %s", st, h.Get("X-Cache"))
+	}
+	if st, _, _ := fetchURL(t, svc.URL+"/"+origin.URL+"/slow", "X-Timeout", "0.2"); st != 504 {
+		t.Fatalf("timeout: %d", st)
+	}
+	if st, _, _ := fetchURL(t, svc.URL+"/http://10.1.2.3/"); st != 403 {
+		t.Fatalf("ssrf: %d", st)
+	}
+	_, _, scrape := fetchURL(t, svc.URL+"/metrics")
+
+	checks := []struct {
+		prefix string
+		want   float64
+	}{
+		{`downloader_cache_requests_total{result="hit"}`, 1},
+		{`downloader_cache_requests_total{result="miss"}`, 1},
+		{`downloader_ssrf_refusals_total{reason="private"}`, 1},
+		{`downloader_upstream_requests_total{error_type="upstream_timeout"}`, 1},
+		{`downloader_http_requests_total{class="download",error_type="upstream_timeout",method="GET",status="504"}`, 1},
+		{`downloader_http_requests_total{class="download",error_type="url_blocked",method="GET",status="403"}`, 1},
+		{`downloader_http_requests_total{class="download",error_type="",method="GET",status="200"}`, 2},
+	}
+	for _, c := range checks {
+		if got := metric(t, scrape, c.prefix); got != c.want {
+			t.Errorf("%s = %v, want %v", c.prefix, got, c.want)
+		}
+	}
+	if metric(t, scrape, `downloader_http_request_own_duration_seconds_count{class="download"}`) < 4 {
+		t.Error("own-time histogram did not move")
+	}
+
+	// The access log: one line per request with every field, no secrets.
+	var seen int
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "request" {
+			continue
+		}
+		seen++
+		for _, k := range []string{"request_id", "client", "route_class", "status", "bytes",
+			"duration_ms", "upstream_ms", "cache", "error_type", "method", "path"} {
+			if _, ok := rec[k]; !ok {
+				t.Errorf("access line lacks %s: %s", k, line)
+			}
+		}
+	}
+	if seen < 5 {
+		t.Errorf("%d access lines, want one per request", seen)
+	}
+}
+
+func TestAccessLogKeepsSecretsOut(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer origin.Close()
+	svc, logs := wired(t, map[string]string{
+		"DOWNLOADER_SSRF_ALLOW": "127.0.0.1/32", "DOWNLOADER_API_KEYS": "alice:s3cr3t-key",
+		"DOWNLOADER_REDIS_URL": "",
+	})
+	target := strings.Replace(origin.URL, "http://", "http://user:passw0rd@", 1)
+	st, _, body := fetchURL(t, svc.URL+"/"+target+"/p?token=t0ken", "X-API-Key", "s3cr3t-key")
+	if st != 200 {
+		t.Fatalf("status %d: %s", st, body)
+	}
+	fetchURL(t, svc.URL+"/"+origin.URL+"/p", "Authorization", "Bearer wrong-k3y")
+	out := logs.String()
+	for _, secret := range []string{"s3cr3t-key", "passw0rd", "t0ken", "wrong-k3y"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log holds %q:\n%s", secret, out)
+		}
+	}
+	if !regexp.MustCompile(`"client":"key:alice"`).MatchString(out) {
+		t.Errorf("log lacks the key name as client:\n%s", out)
+	}
+}
