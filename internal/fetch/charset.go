@@ -66,6 +66,13 @@ func detectCharset(body []byte, contentType, headerCharset string) (encoding.Enc
 	mt = strings.ToLower(strings.TrimSpace(mt))
 	if mt == "text/html" || mt == "application/xhtml+xml" {
 		e, name, _ := charset.DetermineEncoding(body, "text/html")
+		// DetermineEncoding looks at the first 1024 bytes only and falls
+		// back to windows-1252; a body that is valid UTF-8 with multi-byte
+		// sequences further on is UTF-8 whatever that guess (or a stale
+		// <meta>) says: real windows-1252 text is almost never valid UTF-8.
+		if name == "windows-1252" && utf8.Valid(body) && hasMultibyte(body) {
+			e, name = charset.Lookup("utf-8")
+		}
 		return e, name, 0
 	}
 	if m := xmlDecl.FindSubmatch(body); m != nil {

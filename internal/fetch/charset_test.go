@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"strings"
 	"testing"
 
 	"golang.org/x/text/encoding/japanese"
@@ -66,5 +67,15 @@ func TestToUTF8(t *testing.T) {
 				t.Errorf("ToUTF8 = %q, %q; want %q, %q", got, cs, tt.want, tt.wantCS)
 			}
 		})
+	}
+}
+
+func TestToUTF8LateMultibyte(t *testing.T) {
+	// ASCII for more than 1024 bytes, then UTF-8 text: no <meta>, no header.
+	page := "<html><head><title>t</title></head><body>" + strings.Repeat("<p>plain</p>", 120) +
+		"<p>Café – “quoted” naïve</p></body></html>"
+	got, name := ToUTF8([]byte(page), "text/html", "")
+	if name != "utf-8" || !strings.Contains(string(got), "Café – “quoted” naïve") {
+		t.Fatalf("charset %q, text %q", name, got[len(got)-60:])
 	}
 }
