@@ -44,11 +44,12 @@ type quota struct {
 // month QuotaMonth, is refused with onError and a *problem.Error of type
 // quota_exceeded whose RetryAfter runs to the next UTC midnight (day) or
 // first of the month (month; the later when both are reached). Refusals
-// are not counted. An admitted request counts on admission (so concurrent
-// requests see each other), then its response bytes and failure (status >=
-// 400, or a handler aborting a stream) are added when it ends. Concurrent
-// admissions on several instances may pass a quota by the number in
-// flight. A failing store never fails the request: it is admitted
+// are not counted. An admitted request counts on admission, in the same
+// atomic step as the check when the store is an [Admitter] (so concurrent
+// requests on any number of instances never pass a quota; with a plain
+// UsageStore they may pass it by the number in flight); its response bytes
+// and failure (status >= 400, or a handler aborting a stream) are added
+// when it ends. A failing store never fails the request: it is admitted
 // uncounted.
 func QuotaMiddleware(
 	store UsageStore,
@@ -74,13 +75,12 @@ func (q *quota) serve(w http.ResponseWriter, r *http.Request, next http.Handler)
 		return
 	}
 	now := q.now()
-	if err := q.check(r, id.Key, now); err != nil {
+	class := q.classify(r)
+	ev := Event{Time: now, Requests: 1, Class: class, Batch: class == "batch"}
+	if err := q.admit(r, id.Key, ev); err != nil {
 		q.onError(w, r, err)
 		return
 	}
-	class := q.classify(r)
-	ev := Event{Time: now, Requests: 1, Class: class, Batch: class == "batch"}
-	q.add(r, id.Key.Name, ev)
 
 	rec := &recorder{ResponseWriter: w}
 	defer func() {
@@ -94,30 +94,52 @@ func (q *quota) serve(w http.ResponseWriter, r *http.Request, next http.Handler)
 	next.ServeHTTP(rec, r)
 }
 
-// check refuses a key over its quota; a store error admits.
-func (q *quota) check(r *http.Request, k *Key, now time.Time) error {
+// admit checks k's quotas and counts ev, atomically when the store is an
+// [Admitter]; it returns the refusal, or nil (also when the store fails).
+func (q *quota) admit(r *http.Request, k *Key, ev Event) error {
 	if k.QuotaDay <= 0 && k.QuotaMonth <= 0 {
+		q.add(r, k.Name, ev)
 		return nil
 	}
-	day, month, err := q.store.Count(r.Context(), k.Name, now)
+	var (
+		ok         bool
+		day, month int64
+		err        error
+	)
+	if a, atomic := q.store.(Admitter); atomic {
+		ok, day, month, err = a.Admit(r.Context(), k.Name, ev, k.QuotaDay, k.QuotaMonth)
+	} else if day, month, err = q.store.Count(r.Context(), k.Name, ev.Time); err == nil {
+		ok = !over(k, day, month)
+		if ok {
+			q.add(r, k.Name, ev)
+		}
+	}
 	if err != nil {
 		q.storeError(r, err)
 		return nil
 	}
-	var e *problem.Error
-	if k.QuotaDay > 0 && day >= k.QuotaDay {
-		e = problem.New(problem.QuotaExceeded, "the daily quota of %d requests is used up",
-			k.QuotaDay)
-		e.RetryAfter = nextDay(now).Sub(now)
-	}
-	if k.QuotaMonth > 0 && month >= k.QuotaMonth {
-		e = problem.New(problem.QuotaExceeded, "the monthly quota of %d requests is used up",
-			k.QuotaMonth)
-		e.RetryAfter = nextMonth(now).Sub(now)
-	}
-	if e == nil {
+	if ok {
 		return nil
 	}
+	return refusal(k, day, month, ev.Time)
+}
+
+// over reports whether a key with day and month requests so far is at one
+// of its quotas.
+func over(k *Key, day, month int64) bool {
+	return k.QuotaDay > 0 && day >= k.QuotaDay || k.QuotaMonth > 0 && month >= k.QuotaMonth
+}
+
+func refusal(k *Key, day, month int64, now time.Time) *problem.Error {
+	if k.QuotaMonth > 0 && month >= k.QuotaMonth {
+		e := problem.New(problem.QuotaExceeded, "the monthly quota of %d requests is used up",
+			k.QuotaMonth)
+		e.RetryAfter = nextMonth(now).Sub(now)
+		return e
+	}
+	e := problem.New(problem.QuotaExceeded, "the daily quota of %d requests is used up",
+		k.QuotaDay)
+	e.RetryAfter = nextDay(now).Sub(now)
 	return e
 }
 

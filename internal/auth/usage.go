@@ -79,6 +79,17 @@ type UsageStore interface {
 	Report(ctx context.Context, key string, days int, now time.Time) ([]Usage, error)
 }
 
+// Admitter is a [UsageStore] that checks a key's quotas and counts a
+// request in one atomic step, so concurrent requests, on any number of
+// instances, never pass a quota. ok is false, and nothing counted, when the
+// key's requests this UTC day have reached quotaDay or this UTC month
+// quotaMonth (0: no quota); day and month are the counts after the call.
+// [QuotaMiddleware] uses it when the store has it; both stores here do.
+type Admitter interface {
+	Admit(ctx context.Context, key string, e Event, quotaDay, quotaMonth int64) (
+		ok bool, day, month int64, err error)
+}
+
 func (c *Counts) add(e Event) {
 	c.Requests += e.Requests
 	if e.Requests != 0 {
@@ -173,9 +184,15 @@ func (m *MemoryUsage) Add(_ context.Context, key string, e Event) error {
 	if e.Time.IsZero() {
 		e.Time = m.now()
 	}
-	date := e.Time.UTC().Format(dateLayout)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.add(key, e)
+	return nil
+}
+
+// add counts e; the caller holds m.mu.
+func (m *MemoryUsage) add(key string, e Event) {
+	date := e.Time.UTC().Format(dateLayout)
 	days := m.keys[key]
 	if days == nil {
 		days = map[string]*Counts{}
@@ -188,7 +205,6 @@ func (m *MemoryUsage) Add(_ context.Context, key string, e Event) error {
 		prune(days, e.Time)
 	}
 	c.add(e)
-	return nil
 }
 
 func prune(days map[string]*Counts, now time.Time) {
@@ -202,10 +218,34 @@ func prune(days map[string]*Counts, now time.Time) {
 
 // Count implements [UsageStore].
 func (m *MemoryUsage) Count(_ context.Context, key string, now time.Time) (int64, int64, error) {
-	now = now.UTC()
-	today, month := now.Format(dateLayout), now.Format(monthLayout)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	d, mo := m.count(key, now)
+	return d, mo, nil
+}
+
+// Admit implements [Admitter].
+func (m *MemoryUsage) Admit(
+	_ context.Context, key string, e Event, quotaDay, quotaMonth int64,
+) (bool, int64, int64, error) {
+	if e.Time.IsZero() {
+		e.Time = m.now()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, mo := m.count(key, e.Time)
+	if quotaDay > 0 && d >= quotaDay || quotaMonth > 0 && mo >= quotaMonth {
+		return false, d, mo, nil
+	}
+	m.add(key, e)
+	return true, d + e.Requests, mo + e.Requests, nil
+}
+
+// count is the requests of key on now's UTC day and month; the caller
+// holds m.mu.
+func (m *MemoryUsage) count(key string, now time.Time) (int64, int64) {
+	now = now.UTC()
+	today, month := now.Format(dateLayout), now.Format(monthLayout)
 	var d, mo int64
 	for date, c := range m.keys[key] {
 		if date == today {
@@ -215,7 +255,7 @@ func (m *MemoryUsage) Count(_ context.Context, key string, now time.Time) (int64
 			mo += c.Requests
 		}
 	}
-	return d, mo, nil
+	return d, mo
 }
 
 // Report implements [UsageStore].

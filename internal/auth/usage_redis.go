@@ -17,12 +17,13 @@ import (
 // is resting after a failure.
 var ErrStoreDown = errors.New("usage store down")
 
-// RedisUsage is the [UsageStore] shared through Redis. Each key name has
-// one hash per UTC day (prefix "usage:<name>:d:<YYYY-MM-DD>", fields
-// requests, single, batch, urls, bytes, errors, class:<class>) and one per
-// UTC month (":m:<YYYY-MM>", field requests), both expiring after 400 days;
-// the set prefix "usage:keys" lists the names. Add is one pipelined round
-// trip, Count one, Report one.
+// RedisUsage is the [UsageStore] and [Admitter] shared through Redis. Each
+// key name has one hash per UTC day (prefix "usage:{<name>}:d:<YYYY-MM-DD>",
+// fields requests, single, batch, urls, bytes, errors, class:<class>) and
+// one per UTC month ("usage:{<name>}:m:<YYYY-MM>", field requests), both
+// expiring after 400 days, in one cluster slot per name; the set prefix
+// "usage:keys" lists the names. Add, Admit, Count and Report are one round
+// trip each.
 //
 // After a failure the store answers ErrStoreDown for one second without
 // asking Redis, so an outage costs a request at most one timeout a second.
@@ -49,11 +50,11 @@ func NewRedisUsage(c redis.UniversalClient, prefix string, now func() time.Time)
 }
 
 func (s *RedisUsage) dayKey(name, date string) string {
-	return s.prefix + "usage:" + name + ":d:" + date
+	return s.prefix + "usage:{" + name + "}:d:" + date
 }
 
 func (s *RedisUsage) monthKey(name, month string) string {
-	return s.prefix + "usage:" + name + ":m:" + month
+	return s.prefix + "usage:{" + name + "}:m:" + month
 }
 
 // begin bounds ctx by Timeout, or fails fast while the store rests.
@@ -198,4 +199,54 @@ func countsFromHash(h map[string]string) Counts {
 		}
 	}
 	return c
+}
+
+// admitScript checks the quotas and counts the request atomically.
+// KEYS: day hash, month hash. ARGV: quota_day, quota_month, ttl seconds,
+// requests, then field/increment pairs for the day hash.
+// It returns {admitted, day, month}.
+var admitScript = redis.NewScript(`
+local qd, qm = tonumber(ARGV[1]), tonumber(ARGV[2])
+local d = tonumber(redis.call('HGET', KEYS[1], 'requests') or '0')
+local m = tonumber(redis.call('HGET', KEYS[2], 'requests') or '0')
+if (qd > 0 and d >= qd) or (qm > 0 and m >= qm) then
+  return {0, d, m}
+end
+for i = 5, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+local n = tonumber(ARGV[4])
+redis.call('HINCRBY', KEYS[2], 'requests', n)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return {1, d + n, m + n}
+`)
+
+// Admit implements [Admitter]. The name joins the set of names with the
+// completion event's Add; Admit alone does not list it.
+func (s *RedisUsage) Admit(
+	ctx context.Context, key string, e Event, quotaDay, quotaMonth int64,
+) (bool, int64, int64, error) {
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	ctx, cancel, err := s.begin(ctx)
+	if err != nil {
+		return false, 0, 0, err
+	}
+	defer cancel()
+	t := e.Time.UTC()
+	keys := []string{s.dayKey(key, t.Format(dateLayout)), s.monthKey(key, t.Format(monthLayout))}
+	args := []any{quotaDay, quotaMonth, int64(retentionDays * 24 * 3600), e.Requests}
+	for field, n := range eventFields(e) {
+		args = append(args, field, n)
+	}
+	res, err := admitScript.Run(ctx, s.c, keys, args...).Int64Slice()
+	if err != nil {
+		return false, 0, 0, s.end(ctx, fmt.Errorf("run quota script: %w", err))
+	}
+	if len(res) != 3 {
+		return false, 0, 0, fmt.Errorf("read quota script: %d values", len(res))
+	}
+	return res[0] == 1, res[1], res[2], nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +22,9 @@ func stores() map[string]newStore {
 	return map[string]newStore{
 		"memory": func(_ *testing.T, now func() time.Time) UsageStore {
 			return NewMemoryUsage(now)
+		},
+		"memory-without-admit": func(_ *testing.T, now func() time.Time) UsageStore {
+			return struct{ UsageStore }{NewMemoryUsage(now)} // hides Admit
 		},
 		"redis": func(t *testing.T, now func() time.Time) UsageStore {
 			c, prefix := sharedRedis(t)
@@ -255,5 +259,46 @@ func TestQuotaStoreDown(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("5 requests took %s with the store down", d)
+	}
+}
+
+// TestAdmitExact: many goroutines over two Redis clients (two instances)
+// admit exactly the quota.
+func TestAdmitExact(t *testing.T) {
+	c1, prefix := sharedRedis(t)
+	c2, _ := sharedRedis(t)
+	mem := NewMemoryUsage(nil)
+	for name, admitters := range map[string][]Admitter{
+		"memory": {mem, mem},
+		"redis":  {NewRedisUsage(c1, prefix, nil), NewRedisUsage(c2, prefix, nil)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, a := range admitters {
+				if r, ok := a.(*RedisUsage); ok {
+					r.Timeout = 5 * time.Second
+				}
+			}
+			var admitted atomic.Int64
+			var wg sync.WaitGroup
+			now := at("2026-12-03T12:00:00Z")
+			for g := range 40 {
+				wg.Go(func() {
+					for range 10 {
+						ok, _, _, err := admitters[g%2].Admit(context.Background(), "k",
+							Event{Time: now, Requests: 1}, 150, 0)
+						if err != nil {
+							t.Error(err)
+						}
+						if ok {
+							admitted.Add(1)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if admitted.Load() != 150 {
+				t.Fatalf("admitted %d, want exactly 150", admitted.Load())
+			}
+		})
 	}
 }
