@@ -44,6 +44,13 @@ func BenchmarkUsage(b *testing.B) {
 				_ = s.Add(ctx, "alice", Event{Requests: 1, Class: "download"})
 			}
 		})
+		b.Run(name+"/admit", func(b *testing.B) {
+			a := mk(b).(Admitter)
+			ctx := context.Background()
+			for b.Loop() {
+				_, _, _, _ = a.Admit(ctx, "alice", Event{Requests: 1, Class: "download"}, 0, 1e12)
+			}
+		})
 		b.Run(name+"/count", func(b *testing.B) {
 			s := mk(b)
 			ctx := context.Background()
