@@ -25,8 +25,9 @@ type security struct {
 	owner      func(*http.Request) string
 }
 
-// newSecurity builds the admission chain: authentication, then quotas and
-// usage, then rate limits; and the /usage route.
+// newSecurity builds the admission chain: authentication, then rate
+// limits, then quotas and usage (a refused request does not use quota);
+// and the /usage route.
 func newSecurity(ctx context.Context, c *config.Config, log *slog.Logger,
 	rdb redis.UniversalClient, m *metrics.Metrics) (*security, error) {
 	keyring, err := loadKeys(ctx, c, log)
@@ -42,7 +43,6 @@ func newSecurity(ctx context.Context, c *config.Config, log *slog.Logger,
 	s.middleware = append(s.middleware,
 		auth.Middleware(keyring, openRoute, api.Error, auth.WithClientIP(clientIP)),
 		noteClient,
-		auth.QuotaMiddleware(usage, quotaError(m), auth.QuotaClassify(api.ClassOf)),
 	)
 	if c.RateLimit == "on" {
 		mw, err := rateLimits(c, log, rdb, m)
@@ -51,6 +51,8 @@ func newSecurity(ctx context.Context, c *config.Config, log *slog.Logger,
 		}
 		s.middleware = append(s.middleware, mw)
 	}
+	s.middleware = append(s.middleware,
+		auth.QuotaMiddleware(usage, quotaError(m), auth.QuotaClassify(api.ClassOf)))
 	s.routes = func(r chi.Router) {
 		r.Get("/usage", usageHandler(keyring, usage))
 	}
