@@ -51,8 +51,8 @@ func newSecurity(ctx context.Context, c *config.Config, log *slog.Logger,
 		}
 		s.middleware = append(s.middleware, mw)
 	}
-	s.middleware = append(s.middleware,
-		auth.QuotaMiddleware(usage, quotaError(m), auth.QuotaClassify(api.ClassOf)))
+	s.middleware = append(s.middleware, onlyWork(
+		auth.QuotaMiddleware(usage, quotaError(m), auth.QuotaClassify(api.ClassOf))))
 	s.routes = func(r chi.Router) {
 		r.Get("/usage", usageHandler(keyring, usage))
 	}
@@ -91,6 +91,23 @@ func openRoute(r *http.Request) bool {
 		return true
 	}
 	return false
+}
+
+// onlyWork applies mw to downloads and batches: reading a job, /usage or
+// the service routes costs no quota, so a client over its quota can still
+// see its usage and collect its results.
+func onlyWork(mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		counted := mw(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch api.ClassOf(r) {
+			case api.ClassDownload, api.ClassBatch:
+				counted.ServeHTTP(w, r)
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
 }
 
 // owner names the key that owns a batch job ("" when keys are off).

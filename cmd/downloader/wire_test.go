@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -197,5 +198,61 @@ func TestAccessLogKeepsSecretsOut(t *testing.T) {
 	}
 	if !regexp.MustCompile(`"client":"key:alice"`).MatchString(out) {
 		t.Errorf("log lacks the key name as client:\n%s", out)
+	}
+}
+
+func TestLimitsKeysAndQuotas(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer origin.Close()
+	keys := t.TempDir() + "/keys.yaml"
+	if err := os.WriteFile(keys, []byte(`- name: alice
+  key: alice-key
+- name: quota
+  key: quota-key
+  quota_day: 2
+  tier: unlimited
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := wired(t, map[string]string{
+		"DOWNLOADER_SSRF_ALLOW": "127.0.0.1/32", "DOWNLOADER_REDIS_URL": "",
+		"DOWNLOADER_RATELIMIT_TIERS": "download=3/m", "DOWNLOADER_API_KEYS_FILE": keys,
+	})
+	target := svc.URL + "/" + origin.URL + "/p"
+
+	if st, _, _ := fetchURL(t, target); st != 401 {
+		t.Errorf("no key: %d", st)
+	}
+	for i := 1; i <= 3; i++ {
+		st, h, body := fetchURL(t, target, "X-API-Key", "alice-key")
+		if st != 200 || h.Get("RateLimit-Remaining") != strconv.Itoa(3-i) {
+			t.Fatalf("request %d: %d %v %s", i, st, h, body)
+		}
+	}
+	st, h, body := fetchURL(t, target, "Authorization", "Bearer alice-key")
+	if st != 429 || h.Get("Retry-After") == "" || !strings.Contains(body, "rate_limit_exceeded") {
+		t.Fatalf("request 4: %d %v %s", st, h, body)
+	}
+	for i := 0; i < 5; i++ {
+		if st, _, _ := fetchURL(t, svc.URL+"/health"); st != 200 {
+			t.Fatalf("/health is limited: %d", st)
+		}
+	}
+
+	// An unlimited tier skips rate limits; its daily quota of 2 still holds.
+	for i := 1; i <= 2; i++ {
+		if st, _, b := fetchURL(t, target, "X-API-Key", "quota-key"); st != 200 {
+			t.Fatalf("quota request %d: %d %s", i, st, b)
+		}
+	}
+	st, h, body = fetchURL(t, target, "X-API-Key", "quota-key")
+	if st != 429 || !strings.Contains(body, "quota_exceeded") || h.Get("Retry-After") == "" {
+		t.Fatalf("over quota: %d %v %s", st, h, body)
+	}
+	st, _, body = fetchURL(t, svc.URL+"/usage", "X-API-Key", "quota-key")
+	if st != 200 || !strings.Contains(body, `"key":"quota"`) || strings.Contains(body, "alice") {
+		t.Fatalf("usage: %d %s", st, body)
 	}
 }
