@@ -77,7 +77,7 @@ func defaultConfig() config {
 		fallback: true,
 		ownText:  true,
 		dateMode: trafilatura.Fast,
-		links:    true,
+		links:    false,
 		dedup:    false, lead: true, leadDesc: false, leadDate: true,
 		phrases: true, linkRuns: true, tail: true,
 	}
@@ -109,13 +109,18 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 	// trafilatura resolves links against the page, not <base>, and not as
 	// RFC 3986 does: hand it absolute ones
 	absolutize(doc, base)
+	// before trafilatura, which edits the tree it is given
+	hints := pageHintsOf(doc, meta)
+	var rich map[string]*html.Node
+	if opts.Markdown || opts.HTML {
+		rich = indexRichLeaves(doc)
+	}
 	content, tm := runTrafilatura(doc, pageURL, cfg)
 	mergeMeta(art, tm)
 	if content == nil {
 		return art, ctxErr(ctx)
 	}
 	fixCodeBlocks(content)
-	hints := pageHintsOf(doc, meta)
 	blocks := blocksOf(content)
 	kept := cleanBlocks(blocks, hints, cfg)
 	art.Text = strings.Join(kept, "\n\n")
@@ -123,6 +128,7 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 		art.Text = strings.TrimSpace(nodeText(content))
 	}
 	if opts.Markdown || opts.HTML {
+		restoreInline(content, rich)
 		if err := renderArticle(ctx, art, content, blocks, kept, opts); err != nil {
 			return nil, err
 		}

@@ -13,7 +13,7 @@ func variants() []variant {
 	return []variant{
 		{"default", d},
 		{"trafilatura text", with(func(c *config) { c.ownText = false })},
-		{"no links", with(func(c *config) { c.links = false })},
+		{"trafilatura links", with(func(c *config) { c.links = true })},
 		{"dedup", with(func(c *config) { c.dedup = true })},
 		{"no lead", with(func(c *config) { c.lead = false })},
 		{"lead desc", with(func(c *config) { c.leadDesc = true })},
