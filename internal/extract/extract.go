@@ -76,7 +76,7 @@ func defaultConfig() config {
 		focus:    trafilatura.Balanced,
 		fallback: true,
 		ownText:  true,
-		dateMode: trafilatura.Fast,
+		dateMode: trafilatura.Disabled,
 		links:    false,
 		dedup:    false, lead: true, leadDesc: false, leadDate: true,
 		phrases: true, linkRuns: true, tail: true,
