@@ -1,0 +1,65 @@
+package extract
+
+import (
+	"context"
+	"net/url"
+	"testing"
+
+	"downloader/internal/problem"
+)
+
+func TestExtractErrors(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		page string
+		want problem.Type // "" for success
+	}{
+		{"cancelled context", cancelled, "<p>hello</p>", problem.UpstreamTimeout},
+		{"empty page", context.Background(), "", ""},
+		{"not html at all", context.Background(), "\x00\x01binary\xff", ""},
+		{"unclosed tags", context.Background(), "<html><body><div><p>text <b>bold", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, _ := url.Parse("https://example.org/a")
+			a, err := Extract(tt.ctx, []byte(tt.page), u, Options{Markdown: true, HTML: true})
+			if got := problem.TypeOf(err); got != tt.want {
+				t.Fatalf("error type = %q (%v), want %q", got, err, tt.want)
+			}
+			if tt.want == "" && a == nil {
+				t.Fatal("nil article without error")
+			}
+		})
+	}
+}
+
+func TestMetadata(t *testing.T) {
+	page := `<html lang="de"><head><base href="/static/">
+<title>Fallback &amp; Title</title>
+<meta name="description" content="Desc">
+<link rel="canonical" href="story">
+<script type="application/ld+json">{"@graph":[{"@type":"NewsArticle",
+"headline":"LD Headline","datePublished":"2021-05-06T07:08:09+02:00",
+"author":{"@type":"Person","name":"Kim Lee"}}]}</script>
+</head><body></body></html>`
+	u, _ := url.Parse("https://news.example.org/x/y")
+	m := Metadata([]byte(page), u)
+	tests := []struct{ name, got, want string }{
+		{"title from JSON-LD before <title>", m.Title, "LD Headline"},
+		{"description", m.Description, "Desc"},
+		{"language", m.Language, "de"},
+		{"byline", m.Byline, "Kim Lee"},
+		{"canonical against base", m.Canonical, "https://news.example.org/static/story"},
+		{"published", m.Published.UTC().Format("2006-01-02T15:04:05Z"), "2021-05-06T05:08:09Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %q, want %q", tt.got, tt.want)
+			}
+		})
+	}
+}
