@@ -136,7 +136,7 @@ func build(ctx context.Context, c *config.Config, log *slog.Logger) (*app, error
 	a := &app{}
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, metrics.Options{Version: version})
-	rdb := newRedis(c)
+	rdb := newRedis(c, log)
 	if rdb != nil {
 		a.closers = append(a.closers, func() { _ = rdb.Close() })
 	}

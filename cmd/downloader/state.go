@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
@@ -26,10 +27,13 @@ const keyPrefix = "downloader:"
 // newRedis connects to the configured Redis, or returns nil. A Redis that
 // is down at start is not fatal: the service degrades as when it is lost
 // later.
-func newRedis(c *config.Config) redis.UniversalClient {
+func newRedis(c *config.Config, log *slog.Logger) redis.UniversalClient {
 	if c.RedisURL == "" {
 		return nil
 	}
+	// go-redis logs through a process-wide logger; send it to ours at
+	// Debug, since lost connections are already counted and reported.
+	redis.SetLogger(redisLog{log})
 	opt, err := redis.ParseURL(c.RedisURL)
 	if err != nil {
 		return nil // Validate has checked the form already
@@ -39,6 +43,13 @@ func newRedis(c *config.Config) redis.UniversalClient {
 	opt.MaxRetries = 0
 	opt.ContextTimeoutEnabled = true
 	return redis.NewClient(opt)
+}
+
+// redisLog adapts slog to go-redis's logger.
+type redisLog struct{ l *slog.Logger }
+
+func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
+	r.l.DebugContext(ctx, "redis client", slog.String("detail", fmt.Sprintf(format, v...)))
 }
 
 // redisReady reports a lost Redis as degraded (not unready).
