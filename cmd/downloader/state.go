@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
