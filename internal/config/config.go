@@ -71,8 +71,8 @@ type Config struct {
 	// Derived by Validate.
 	Allow, Deny []netip.Prefix
 	Trusted     []netip.Prefix
-	PortsAllow  []uint16      
-	PortsDeny   []uint16      
+	PortsAllow  []uint16
+	PortsDeny   []uint16
 }
 
 // Default returns the settings of a fresh start.
