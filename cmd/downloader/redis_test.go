@@ -2,49 +2,13 @@ package main
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
-)
 
-// privateRedis starts a redis-server of its own on a free port; the test
-// may stop it without touching the shared one on 6379.
-func privateRedis(t *testing.T) (addr string, stop func()) {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed")
-	}
-	addr = freeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr, stop
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("private redis-server did not start")
-	return "", nil
-}
+	"downloader/internal/redistest"
+)
 
 func TestRedisOutage(t *testing.T) {
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +16,7 @@ func TestRedisOutage(t *testing.T) {
 		io.WriteString(w, "body of "+r.URL.Path)
 	}))
 	defer origin.Close()
-	addr, stop := privateRedis(t)
+	addr, stop := redistest.Private(t)
 	svc, _ := wired(t, map[string]string{
 		"DOWNLOADER_SSRF_ALLOW": "127.0.0.1/32", "DOWNLOADER_REDIS_URL": "redis://" + addr + "/0",
 		"DOWNLOADER_RATELIMIT_TIERS": "download=5/m",

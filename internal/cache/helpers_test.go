@@ -6,16 +6,15 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"downloader/internal/redistest"
 
 	"github.com/redis/go-redis/v9"
 
@@ -44,29 +43,13 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// sharedRedis connects to the shared test Redis on 127.0.0.1:6379 and
-// returns a client and a fresh key prefix whose keys are removed at the end.
+// sharedRedis connects to the shared Redis under a fresh key prefix.
 func sharedRedis(t testing.TB) (*redis.Client, string) {
 	t.Helper()
 	if os.Getenv("DOWNLOADER_SKIP_REDIS") != "" {
 		t.Skip("DOWNLOADER_SKIP_REDIS is set")
 	}
-	c := redis.NewClient(&redis.Options{
-		Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true,
-	})
-	ctx := context.Background()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Fatalf("shared Redis on 127.0.0.1:6379: %v", err)
-	}
-	prefix := "test:" + randomHex(t) + ":"
-	t.Cleanup(func() {
-		defer c.Close()
-		keys, err := c.Keys(ctx, prefix+"*").Result()
-		if err == nil && len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-	})
-	return c, prefix
+	return redistest.Shared(t, "cache")
 }
 
 func randomHex(t testing.TB) string {
@@ -78,42 +61,10 @@ func randomHex(t testing.TB) string {
 	return hex.EncodeToString(b)
 }
 
-// privateRedis starts a redis-server of its own on a free loopback port
-// and returns its address and a function that stops it.
+// privateRedis starts a redis-server of the test's own.
 func privateRedis(t testing.TB) (addr string, stop func()) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port),
-		"--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-	}
-	t.Cleanup(stop)
-	addr = "127.0.0.1:" + strconv.Itoa(port)
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	defer c.Close()
-	for i := 0; ; i++ {
-		if c.Ping(context.Background()).Err() == nil {
-			return addr, stop
-		}
-		if i == 100 {
-			t.Fatalf("private redis-server on %s did not start", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return redistest.Private(t)
 }
 
 // storeCase builds one Store implementation for tests run on both.
