@@ -63,9 +63,11 @@ func Extract(ctx context.Context, page []byte, pageURL *url.URL, opts Options) (
 type config struct {
 	focus    trafilatura.ExtractionFocus
 	fallback bool
-	ownText  bool
-	dateMode trafilatura.HtmlDateMode
-	links    bool // keep links and images in the content tree
+	// lazyReadability runs go-readability only when it could win
+	lazyReadability bool
+	ownText         bool
+	dateMode        trafilatura.HtmlDateMode
+	links           bool // keep links and images in the content tree
 	// paragraph filters, see cleanBlocks
 	dedup, lead, leadDesc, leadDate, phrases, linkRuns, tail bool
 }
@@ -73,12 +75,13 @@ type config struct {
 // defaultConfig is the pipeline that measured best on the corpus.
 func defaultConfig() config {
 	return config{
-		focus:    trafilatura.Balanced,
-		fallback: true,
-		ownText:  true,
-		dateMode: trafilatura.Disabled,
-		links:    false,
-		dedup:    false, lead: true, leadDesc: false, leadDate: true,
+		focus:           trafilatura.Balanced,
+		fallback:        true,
+		lazyReadability: true,
+		ownText:         true,
+		dateMode:        trafilatura.Disabled,
+		links:           false,
+		dedup:           false, lead: true, leadDesc: false, leadDate: true,
 		phrases: true, linkRuns: true, tail: true,
 	}
 }
@@ -142,25 +145,6 @@ func ctxErr(ctx context.Context) error {
 		return problem.Wrap(problem.UpstreamTimeout, err, "extraction cancelled")
 	}
 	return nil
-}
-
-// runTrafilatura finds the content node of doc; nil when the page has no
-// article long enough to be one.
-func runTrafilatura(doc *html.Node, pageURL *url.URL,
-	cfg config) (*html.Node, trafilatura.Metadata) {
-	res, err := trafilatura.ExtractDocument(doc, trafilatura.Options{
-		OriginalURL:     pageURL,
-		EnableFallback:  cfg.fallback,
-		Focus:           cfg.focus,
-		ExcludeComments: true,
-		HtmlDateMode:    cfg.dateMode,
-		IncludeLinks:    cfg.links,
-		IncludeImages:   cfg.links,
-	})
-	if err != nil || res == nil {
-		return nil, trafilatura.Metadata{}
-	}
-	return res.ContentNode, res.Metadata
 }
 
 // articleOf starts an article from the page's metadata.

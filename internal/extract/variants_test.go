@@ -22,6 +22,7 @@ func variants() []variant {
 		{"no link runs", with(func(c *config) { c.linkRuns = false })},
 		{"no tail", with(func(c *config) { c.tail = false })},
 		{"no fallback", with(func(c *config) { c.fallback = false })},
+		{"readability always", with(func(c *config) { c.lazyReadability = false })},
 		{"precision", with(func(c *config) { c.focus = trafilatura.FavorPrecision })},
 		{"recall", with(func(c *config) { c.focus = trafilatura.FavorRecall })},
 		{"precision no fallback", with(func(c *config) {

@@ -1,0 +1,203 @@
+package extract
+
+import (
+	"net/url"
+	"strings"
+
+	readability "github.com/go-shiori/go-readability"
+	trafilatura "github.com/markusmobius/go-trafilatura"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// go-trafilatura's fallback runs go-readability on every page (a third
+// of the time, and most of it on pages where readability's link density
+// scoring is quadratic), yet takes its result only when its own text is
+// short (under 250 characters), when readability's is at least twice as
+// long, or in a few borderline cases. Readability builds its article from
+// the page's paragraphs, so it can only double the text when the page
+// has twice as much paragraph text as trafilatura kept.
+//
+// The pipeline therefore runs trafilatura with two stand-in candidates:
+// an empty one for readability, and before it a probe of shortProbe
+// characters, which trafilatura's rule takes exactly when its own text
+// is under 250 characters. When the probe is taken, or the page's
+// paragraphs or the content's shape say readability could win, the
+// real candidate is computed and trafilatura runs again with it, so it
+// makes the same choice as with its built-in fallback.
+
+// minExtracted is trafilatura's MinExtractedSize: below it the fallback
+// is always consulted.
+const minExtracted = 250
+
+// shortProbe is the length of the probe candidate: trafilatura takes a
+// candidate more than twice as long as its own text, and only a
+// candidate over 2*minExtracted in its borderline cases, so a probe of
+// 2*minExtracted-1 characters wins exactly when its text is shorter than
+// minExtracted.
+const shortProbe = 2*minExtracted - 1
+
+// trafilaturaOptions are the extraction options cfg selects.
+func trafilaturaOptions(pageURL *url.URL, cfg config) trafilatura.Options {
+	return trafilatura.Options{
+		OriginalURL:     pageURL,
+		EnableFallback:  cfg.fallback,
+		Focus:           cfg.focus,
+		ExcludeComments: true,
+		HtmlDateMode:    cfg.dateMode,
+		IncludeLinks:    cfg.links,
+		IncludeImages:   cfg.links,
+	}
+}
+
+// newProbe is a <div> of shortProbe characters.
+func newProbe() *html.Node {
+	div := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+	div.AppendChild(&html.Node{Type: html.TextNode, Data: strings.Repeat("x", shortProbe)})
+	return div
+}
+
+// runTrafilatura finds the content node of doc; nil when the page has no
+// article long enough to be one.
+func runTrafilatura(doc *html.Node, pageURL *url.URL,
+	cfg config) (*html.Node, trafilatura.Metadata) {
+	opts := trafilaturaOptions(pageURL, cfg)
+	var res *trafilatura.ExtractResult
+	var err error
+	if cfg.fallback && cfg.lazyReadability {
+		res, err = extractLazily(doc, pageURL, opts)
+	} else {
+		res, err = trafilatura.ExtractDocument(doc, opts)
+	}
+	if err != nil || res == nil {
+		return nil, trafilatura.Metadata{}
+	}
+	return res.ContentNode, res.Metadata
+}
+
+// extractLazily is trafilatura with its fallback, running readability
+// only when its result could be taken.
+func extractLazily(doc *html.Node, pageURL *url.URL,
+	opts trafilatura.Options) (*trafilatura.ExtractResult, error) {
+	probe := newProbe()
+	opts.FallbackCandidates = &trafilatura.FallbackCandidates{
+		Others:      []*html.Node{probe},
+		Readability: &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div},
+	}
+	res, err := trafilatura.ExtractDocument(doc, opts)
+	switch {
+	case err == nil && res != nil && res.ContentNode == probe:
+		// its own text is short: the full fallback, as trafilatura does it
+		opts.FallbackCandidates = nil
+		return trafilatura.ExtractDocument(doc, opts)
+	case readabilityMayWin(doc, res):
+		cand := readabilityCandidate(doc, pageURL, res)
+		if cand == nil {
+			return res, err
+		}
+		opts.FallbackCandidates = &trafilatura.FallbackCandidates{Readability: cand}
+		return trafilatura.ExtractDocument(doc, opts)
+	}
+	return res, err
+}
+
+// readabilityMayWin reports whether go-readability could beat
+// trafilatura's result res on doc: the extraction is short or borderline,
+// or the page holds more than twice as much paragraph text.
+func readabilityMayWin(doc *html.Node, res *trafilatura.ExtractResult) bool {
+	if res == nil || res.ContentNode == nil {
+		return true
+	}
+	got := textLen(res.ContentNode, 1<<30)
+	return isBorderline(res.ContentNode) ||
+		paragraphText(doc, 2*got) > 2*got
+}
+
+// isBorderline reports the shapes of trafilatura's content for which it
+// prefers a fallback of similar length: no paragraph text, or more tables
+// than paragraphs.
+func isBorderline(content *html.Node) bool {
+	ps := findAll(content, "p")
+	if len(findAll(content, "table")) > len(ps) {
+		return true
+	}
+	for _, p := range ps {
+		if textLen(p, 1) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// paragraphText counts the runes of the paragraphs of doc as readability
+// sees them (<p>, <pre>, <td>, and <div>s without a block inside), up to
+// limit+1.
+func paragraphText(doc *html.Node, limit int) int {
+	total := 0
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && total <= limit; c = c.NextSibling {
+			if c.Type != html.ElementNode || skipTags[c.Data] {
+				continue
+			}
+			switch {
+			case c.Data == "p" || c.Data == "pre" || c.Data == "td",
+				c.Data == "div" && !hasBlockChild(c):
+				total += textLen(c, limit-total+1)
+			default:
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+	return total
+}
+
+// textLen counts the non-space runes under n, up to limit.
+func textLen(n *html.Node, limit int) int {
+	count := 0
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && count < limit; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				count += countNonSpace(c.Data)
+			case c.Type == html.ElementNode && !skipTags[c.Data]:
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return count
+}
+
+// countNonSpace counts the runes of s that are not white space.
+func countNonSpace(s string) int {
+	n := 0
+	for _, r := range s {
+		if r != ' ' && r != '\n' && r != '\t' && r != '\r' && r != '\f' {
+			n++
+		}
+	}
+	return n
+}
+
+// readabilityCandidate runs go-readability on doc and returns its article
+// when trafilatura could prefer it to res (a loose form of trafilatura's
+// own test, which decides in the end); nil otherwise.
+func readabilityCandidate(doc *html.Node, pageURL *url.URL,
+	res *trafilatura.ExtractResult) *html.Node {
+	art, err := readability.FromDocument(doc, pageURL)
+	if err != nil || art.Node == nil {
+		return nil
+	}
+	cand := textLen(art.Node, 1<<30)
+	if res == nil || res.ContentNode == nil {
+		return art.Node
+	}
+	got := textLen(res.ContentNode, 1<<30)
+	if cand > got*3/2 || isBorderline(res.ContentNode) && cand > 2*minExtracted {
+		return art.Node
+	}
+	return nil
+}
