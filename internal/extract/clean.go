@@ -15,16 +15,27 @@ type pageHints struct {
 	titles      []string // normalised
 	description string   // normalised
 	links       string   // normalised link texts, separated by "|"
+	linkSet     map[string]bool
+	norms       map[string]string // normText of the paragraphs seen
 }
 
-// normText reduces s to its tokens, lower-cased and joined by one space,
-// so that formatting and punctuation do not defeat comparisons.
-func normText(s string) string {
-	return strings.ToLower(strings.Join(tokenRE.FindAllString(s, -1), " "))
+// norm is normText(b), computed once per paragraph.
+func (h *pageHints) norm(b string) string {
+	if n, ok := h.norms[b]; ok {
+		return n
+	}
+	n := normText(b)
+	if h.norms == nil {
+		h.norms = make(map[string]string)
+	}
+	h.norms[b] = n
+	return n
 }
 
-// collectLinks gathers the normalised text of every <a href> of doc.
-func collectLinks(doc *html.Node) string {
+// collectLinks gathers the normalised text of every <a href> of doc, as
+// one string and as a set.
+func collectLinks(doc *html.Node) (string, map[string]bool) {
+	set := make(map[string]bool)
 	var b strings.Builder
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
@@ -32,6 +43,7 @@ func collectLinks(doc *html.Node) string {
 			if t := normText(nodeText(n)); t != "" {
 				b.WriteString("|")
 				b.WriteString(t)
+				set[t] = true
 			}
 			return
 		}
@@ -41,7 +53,7 @@ func collectLinks(doc *html.Node) string {
 	}
 	walk(doc)
 	b.WriteString("|")
-	return b.String()
+	return b.String(), set
 }
 
 // nodeText is the concatenated text under n, with a space between
@@ -80,17 +92,17 @@ func hasAttr(n *html.Node, key string) bool {
 // isLinkText reports whether the block is wholly the text of one link of
 // the page (or part of it): a teaser, a menu entry, a "read more".
 func (h *pageHints) isLinkText(block string) bool {
-	n := normText(block)
+	n := h.norm(block)
 	if n == "" || h.links == "" {
 		return false
 	}
-	return strings.Contains(h.links, "|"+n+"|") ||
-		len(n) > 12 && strings.Contains(h.links, n)
+	// normalised texts hold no "|": the set says whether "|n|" is in links
+	return h.linkSet[n] || len(n) > 12 && strings.Contains(h.links, n)
 }
 
 // isTitle reports whether the block repeats the page's headline.
 func (h *pageHints) isTitle(block string) bool {
-	n := normText(block)
+	n := h.norm(block)
 	if n == "" {
 		return false
 	}
@@ -123,8 +135,3 @@ var furnitureRE = regexp.MustCompile(`(?i)^(advertisement|advertising|ad|` +
 var dateRE = regexp.MustCompile(`(?i)\b(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|` +
 	`(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}|` +
 	`\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{4})\b`)
-
-// wordCount counts the tokens of s.
-func wordCount(s string) int {
-	return len(tokenRE.FindAllStringIndex(s, -1))
-}

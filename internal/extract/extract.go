@@ -172,7 +172,8 @@ func mergeMeta(a *Article, m trafilatura.Metadata) {
 
 // pageHintsOf gathers the page-wide hints for cleanBlocks.
 func pageHintsOf(doc *html.Node, m Meta) *pageHints {
-	h := &pageHints{description: normText(m.Description), links: collectLinks(doc)}
+	h := &pageHints{description: normText(m.Description)}
+	h.links, h.linkSet = collectLinks(doc)
 	for _, t := range []string{m.Title, m.headline} {
 		if n := normText(t); n != "" {
 			h.titles = append(h.titles, n)

@@ -70,11 +70,20 @@ func pruneDropped(root *html.Node, blocks, kept []string) {
 	if len(drop) == 0 {
 		return
 	}
+	// normText of every block is costly on deep trees: compare only the
+	// blocks with as many token runes as a dropped paragraph
+	sizes := make(map[int]bool, len(drop))
+	for d := range drop {
+		sizes[tokenRunes(d)] = true
+	}
+	counts := make(map[*html.Node]int)
+	countTokenRunes(root, counts)
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil; {
 			next := c.NextSibling
-			if c.Type == html.ElementNode && blockTags[c.Data] && drop[normText(nodeText(c))] {
+			if c.Type == html.ElementNode && blockTags[c.Data] && sizes[counts[c]] &&
+				drop[normText(nodeText(c))] {
 				n.RemoveChild(c)
 			} else {
 				walk(c)
@@ -83,6 +92,38 @@ func pruneDropped(root *html.Node, blocks, kept []string) {
 		}
 	}
 	walk(root)
+}
+
+// tokenRunes counts the runes of s that belong to tokens.
+func tokenRunes(s string) int {
+	n := 0
+	for _, r := range s {
+		if isTokenRune(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// countTokenRunes returns the token runes of the text under n as nodeText
+// sees it, recording the count of every block element in counts.
+func countTokenRunes(n *html.Node, counts map[*html.Node]int) int {
+	switch n.Type {
+	case html.TextNode:
+		return tokenRunes(n.Data)
+	case html.ElementNode:
+		if skipTags[n.Data] {
+			return 0
+		}
+	}
+	total := 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		total += countTokenRunes(c, counts)
+	}
+	if n.Type == html.ElementNode && blockTags[n.Data] {
+		counts[n] = total
+	}
+	return total
 }
 
 // urlAttrs are the attributes that hold a URL, by element.

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -71,4 +73,30 @@ func BenchmarkOnePage(b *testing.B) {
 		return
 	}
 	b.Skip("no -page given or no such page")
+}
+
+var outDir = flag.String("outdir", "", "TestDumpOutputs writes every page's text, Markdown and HTML here")
+
+// TestDumpOutputs (-ablation -outdir DIR) writes the outputs of every
+// corpus page, to check that a speed-up changes nothing.
+func TestDumpOutputs(t *testing.T) {
+	if !*ablation || *outDir == "" {
+		t.Skip("run with -ablation -outdir DIR")
+	}
+	pages, err := LoadCorpus(corpusDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		u, _ := url.Parse(p.URL)
+		a, err := Extract(context.Background(), p.HTML, u, Options{Markdown: true, HTML: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := fmt.Sprintf("%s\n--- text\n%s\n--- markdown\n%s\n--- html\n%s\n",
+			metaDump(a), a.Text, a.Markdown, a.HTML)
+		if err := os.WriteFile(filepath.Join(*outDir, p.Key[:8]), []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
