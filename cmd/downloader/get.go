@@ -62,7 +62,7 @@ func printConverted(ctx context.Context, w io.Writer, src *download.Source,
 	if _, err := download.ReadBody(src, limit); err != nil {
 		return describe(err)
 	}
-	page := download.NewPage(src)
+	page := download.NewPage(src) // inline, unbounded: one page
 	if f == download.JSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

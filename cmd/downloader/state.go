@@ -99,7 +99,7 @@ func newJobs(ctx context.Context, c *config.Config, log *slog.Logger,
 			Prefix: keyPrefix + "jobs:", VisibilityTimeout: c.VisibilityTimeout,
 		})
 	}
-	mgr := jobs.NewManager(store, queue, api.BatchFetcher(svc, int64(c.MaxBody)), jobs.Options{
+	mgr := jobs.NewManager(store, queue, api.BatchFetcher(svc, int64(c.MaxBody), c.Timeout), jobs.Options{
 		TTL:                  c.JobTTL,
 		MaxResultBytesPerJob: int64(c.JobResultBytes),
 		PerHostLimit:         c.BatchHostLimit,

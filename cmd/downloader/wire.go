@@ -73,6 +73,7 @@ func newDownload(c *config.Config, f *fetch.Client, store cache.Store,
 		MaxBody:       int64(c.MaxBody),
 		MaxRawBody:    int64(c.MaxRawBody),
 		CacheMaxEntry: int64(c.CacheMaxEntry),
+		Extractor:     download.NewExtractor(0),
 	}
 	if c.Cache && store != nil {
 		copts.MaxEntryBytes = int64(c.CacheMaxEntry)

@@ -32,7 +32,7 @@ func newBatchService(t *testing.T) *httptest.Server {
 	t.Cleanup(fc.CloseIdleConnections)
 	svc := &download.Service{Fetch: fc, MaxBody: 1 << 20, MaxRawBody: 1 << 20}
 	mgr := jobs.NewManager(jobs.NewMemoryStore(), jobs.NewMemoryQueue(),
-		api.BatchFetcher(svc, 1<<20), jobs.Options{})
+		api.BatchFetcher(svc, 1<<20, 5*time.Second), jobs.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := mgr.Start(ctx); err != nil {
 		t.Fatal(err)

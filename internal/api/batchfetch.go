@@ -14,11 +14,15 @@ import (
 
 // BatchFetcher runs one batch entry through the same pipeline as a
 // single download: same SSRF guard, cache, limits and conversions. A
-// failure is the entry's result, never the batch's.
-func BatchFetcher(svc *download.Service, maxBody int64) jobs.Fetcher {
+// failure is the entry's result, never the batch's. timeout bounds an
+// entry that sets none (fetch and conversion).
+func BatchFetcher(svc *download.Service, maxBody int64, timeout time.Duration) jobs.Fetcher {
 	return func(ctx context.Context, t jobs.Task) jobs.Result {
 		start := time.Now()
 		res := jobs.Result{ID: t.Entry.ID, URL: t.Entry.URL, Format: t.Format}
+		if t.Entry.Timeout <= 0 {
+			t.Entry.Timeout = timeout
+		}
 		if err := fillResult(ctx, svc, maxBody, t, &res); err != nil {
 			p := problem.From(err)
 			res.Success = false
@@ -43,6 +47,12 @@ func fillResult(ctx context.Context, svc *download.Service, maxBody int64, t job
 	if err != nil {
 		return err
 	}
+	if t.Entry.Timeout > 0 {
+		// The entry's timeout bounds the conversion as well as the fetch.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.Entry.Timeout)
+		defer cancel()
+	}
 	src, err := svc.Open(ctx, download.Request{URL: u, Timeout: t.Entry.Timeout,
 		Buffered: true, Directive: cache.Directive{}})
 	if err != nil {
@@ -55,7 +65,7 @@ func fillResult(ctx context.Context, svc *download.Service, maxBody int64, t job
 	}
 	res.FinalURL, res.StatusCode, res.ContentType = src.FinalURL, src.Status, src.ContentType
 	res.Size = int64(len(body))
-	page := download.NewPage(src)
+	page := svc.Page(src)
 	if f == download.Raw {
 		res.Content, res.ContentEncoding = encodeContent(page)
 		res.Success = true

@@ -198,7 +198,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, o options
 		s.streamRaw(w, r, src)
 		return
 	}
-	s.writeConverted(w, r, src, f, o.formats)
+	s.writeConverted(w, r, src, f, o)
 }
 
 // commonHeaders sets the headers every successful download carries.
@@ -292,12 +292,15 @@ func copyHeaders(dst, src http.Header, keys ...string) {
 
 // writeConverted renders a buffered answer in format f.
 func (s *Server) writeConverted(w http.ResponseWriter, r *http.Request,
-	src *download.Source, f download.Format, formats []download.Format) {
+	src *download.Source, f download.Format, o options) {
 	if _, err := download.ReadBody(src, s.opts.MaxBody); err != nil {
 		s.WriteError(w, r, err)
 		return
 	}
-	body, ct, err := s.render(r.Context(), src, f, formats)
+	// The request's timeout bounds the conversion too.
+	ctx, cancel := context.WithTimeout(r.Context(), s.remaining(r, o.timeout))
+	defer cancel()
+	body, ct, err := s.render(ctx, src, f, o.formats)
 	if err != nil {
 		if errors.Is(err, errExtraction) {
 			s.obs.ExtractionFailure()
@@ -315,12 +318,27 @@ func (s *Server) writeConverted(w http.ResponseWriter, r *http.Request,
 
 var errExtraction = errors.New("extract article")
 
+// remaining is what is left of the request's timeout (X-Timeout or the
+// default), at least a moment so a conversion can report it ran out.
+func (s *Server) remaining(r *http.Request, timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		timeout = s.opts.DefaultTimeout
+	}
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	if info := infoOf(r.Context()); info != nil {
+		timeout -= time.Since(info.start)
+	}
+	return max(timeout, 10*time.Millisecond)
+}
+
 func (s *Server) render(ctx context.Context, src *download.Source, f download.Format,
 	formats []download.Format) ([]byte, string, error) {
 	if f == download.Raw {
 		return src.Body, rawContentType(src), nil
 	}
-	page := download.NewPage(src)
+	page := s.download.Page(src)
 	if len(formats) > 0 {
 		return s.renderMany(ctx, page, formats)
 	}

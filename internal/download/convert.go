@@ -25,8 +25,19 @@ type Page struct {
 	UTF8    []byte // the body in UTF-8 (nil for binary content)
 	Charset string // the charset the body was decoded from
 
+	// Extractor bounds the extraction; nil runs it unbounded, inline.
+	Extractor *Extractor
+
 	article *extract.Article
 	meta    *extract.Meta
+}
+
+
+// Page decodes a buffered source, bounded by the service's extractor.
+func (s *Service) Page(src *Source) *Page {
+	p := NewPage(src)
+	p.Extractor = s.Extractor
+	return p
 }
 
 // NewPage decodes a buffered source.
@@ -51,7 +62,7 @@ func (p *Page) Article(ctx context.Context, markdown bool) (*extract.Article, er
 	if p.article != nil && (!markdown || p.article.Markdown != "" || p.article.Text == "") {
 		return p.article, nil
 	}
-	a, err := extract.Extract(ctx, p.UTF8, p.pageURL(), extract.Options{Markdown: markdown})
+	a, err := p.Extractor.Extract(ctx, p.UTF8, p, extract.Options{Markdown: markdown})
 	if err != nil {
 		return nil, err
 	}

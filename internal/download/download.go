@@ -32,6 +32,9 @@ type Service struct {
 	// CacheMaxEntry is the largest body that the raw path buffers for the
 	// cache before it falls back to streaming.
 	CacheMaxEntry int64
+	// Extractor bounds article extraction (concurrency, deadline); nil
+	// runs it inline.
+	Extractor *Extractor
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OnUpstream, when set, is called once per upstream exchange with its
