@@ -32,7 +32,6 @@ type Page struct {
 	meta    *extract.Meta
 }
 
-
 // Page decodes a buffered source, bounded by the service's extractor.
 func (s *Service) Page(src *Source) *Page {
 	p := NewPage(src)
