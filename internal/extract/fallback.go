@@ -3,6 +3,8 @@ package extract
 import (
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	readability "github.com/go-shiori/go-readability"
 	trafilatura "github.com/markusmobius/go-trafilatura"
@@ -102,15 +104,14 @@ func extractLazily(doc *html.Node, pageURL *url.URL,
 }
 
 // readabilityMayWin reports whether go-readability could beat
-// trafilatura's result res on doc: the extraction is short or borderline,
-// or the page holds more than twice as much paragraph text.
+// trafilatura's result res on doc: the content is borderline, or the
+// page holds more than twice as much paragraph text as res.
 func readabilityMayWin(doc *html.Node, res *trafilatura.ExtractResult) bool {
 	if res == nil || res.ContentNode == nil {
-		return true
+		return false // no content: the probe path already ran the fallback
 	}
-	got := textLen(res.ContentNode, 1<<30)
-	return isBorderline(res.ContentNode) ||
-		paragraphText(doc, 2*got) > 2*got
+	got := utf8.RuneCountInString(res.ContentText)
+	return isBorderline(res.ContentNode) || paragraphText(doc, 2*got) > 2*got
 }
 
 // isBorderline reports the shapes of trafilatura's content for which it
@@ -129,9 +130,13 @@ func isBorderline(content *html.Node) bool {
 	return true
 }
 
-// paragraphText counts the runes of the paragraphs of doc as readability
-// sees them (<p>, <pre>, <td>, and <div>s without a block inside), up to
-// limit+1.
+// minParagraph is the length from which readability scores a paragraph.
+const minParagraph = 25
+
+// paragraphText is the length of the paragraphs readability scores on
+// doc (<p>, <pre>, <td>, and <div>s without a block inside, of at least
+// minParagraph characters), counted as trafilatura counts text (runs of
+// white space as one), up to limit+1.
 func paragraphText(doc *html.Node, limit int) int {
 	total := 0
 	var walk func(n *html.Node)
@@ -143,7 +148,9 @@ func paragraphText(doc *html.Node, limit int) int {
 			switch {
 			case c.Data == "p" || c.Data == "pre" || c.Data == "td",
 				c.Data == "div" && !hasBlockChild(c):
-				total += textLen(c, limit-total+1)
+				if n := textLen(c, limit+1); n >= minParagraph {
+					total += n
+				}
 			default:
 				walk(c)
 			}
@@ -153,16 +160,28 @@ func paragraphText(doc *html.Node, limit int) int {
 	return total
 }
 
-// textLen counts the non-space runes under n, up to limit.
+// textLen is the length in runes of the text under n with runs of white
+// space counted as one and the ends trimmed, counted up to limit.
 func textLen(n *html.Node, limit int) int {
-	count := 0
+	count, space := 0, false
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil && count < limit; c = c.NextSibling {
 			switch {
 			case c.Type == html.TextNode:
-				count += countNonSpace(c.Data)
+				for _, r := range c.Data {
+					if unicode.IsSpace(r) {
+						space = true
+						continue
+					}
+					if space && count > 0 {
+						count++
+					}
+					space = false
+					count++
+				}
 			case c.Type == html.ElementNode && !skipTags[c.Data]:
+				space = true
 				walk(c)
 			}
 		}
@@ -171,33 +190,33 @@ func textLen(n *html.Node, limit int) int {
 	return count
 }
 
-// countNonSpace counts the runes of s that are not white space.
-func countNonSpace(s string) int {
-	n := 0
-	for _, r := range s {
-		if r != ' ' && r != '\n' && r != '\t' && r != '\r' && r != '\f' {
-			n++
-		}
-	}
-	return n
-}
-
 // readabilityCandidate runs go-readability on doc and returns its article
 // when trafilatura could prefer it to res (a loose form of trafilatura's
 // own test, which decides in the end); nil otherwise.
+//
+// When its first attempt finds under 500 characters, go-readability tries
+// up to three more times with looser rules, and on deep pages each try
+// costs tens of milliseconds. So a single attempt (CharThresholds 1, which
+// also keeps short share widgets) tells first whether readability is
+// worth asking properly; a page whose article only the looser retries
+// would find loses the fallback (none of the corpus pages does).
 func readabilityCandidate(doc *html.Node, pageURL *url.URL,
 	res *trafilatura.ExtractResult) *html.Node {
-	art, err := readability.FromDocument(doc, pageURL)
-	if err != nil || art.Node == nil {
+	got := textLen(res.ContentNode, 1<<30)
+	border := isBorderline(res.ContentNode)
+	usable := func(n *html.Node) bool {
+		cand := textLen(n, 1<<30)
+		return cand > got*3/2 || border && cand > 2*minExtracted
+	}
+	once := readability.NewParser()
+	once.CharThresholds = 1
+	first, err := once.ParseDocument(doc, pageURL)
+	if err != nil || first.Node == nil || !usable(first.Node) {
 		return nil
 	}
-	cand := textLen(art.Node, 1<<30)
-	if res == nil || res.ContentNode == nil {
-		return art.Node
+	art, err := readability.FromDocument(doc, pageURL)
+	if err != nil || art.Node == nil || !usable(art.Node) {
+		return nil
 	}
-	got := textLen(res.ContentNode, 1<<30)
-	if cand > got*3/2 || isBorderline(res.ContentNode) && cand > 2*minExtracted {
-		return art.Node
-	}
-	return nil
+	return art.Node
 }

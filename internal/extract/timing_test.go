@@ -75,7 +75,8 @@ func BenchmarkOnePage(b *testing.B) {
 	b.Skip("no -page given or no such page")
 }
 
-var outDir = flag.String("outdir", "", "TestDumpOutputs writes every page's text, Markdown and HTML here")
+var outDir = flag.String("outdir", "",
+	"TestDumpOutputs writes every page's text, Markdown and HTML here")
 
 // TestDumpOutputs (-ablation -outdir DIR) writes the outputs of every
 // corpus page, to check that a speed-up changes nothing.
