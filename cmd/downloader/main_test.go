@@ -93,7 +93,8 @@ func TestEndToEnd(t *testing.T) {
 turned it into text for the test, which reads it back over loopback.</p></article></body></html>`)
 	}))
 	defer origin.Close()
-	cmd, base, logs := start(t, "DOWNLOADER_RATELIMIT=off", "DOWNLOADER_SHUTDOWN_GRACE=5s")
+	cmd, base, logs := start(t, "DOWNLOADER_RATELIMIT=off", "DOWNLOADER_SHUTDOWN_GRACE=5s",
+		"DOWNLOADER_SHUTDOWN_DELAY=1s")
 
 	req, _ := http.NewRequest("GET", base+"/"+origin.URL+"/page", nil)
 	req.Header.Set("Accept", "text/plain")
@@ -126,6 +127,12 @@ turned it into text for the test, which reads it back over loopback.</p></articl
 	time.Sleep(200 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if resp, err := http.Get(base + "/ready"); err != nil || resp.StatusCode != 503 {
+		t.Errorf("/ready while draining: %v %v, want 503", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	r := <-done
 	if r.err != nil || r.status != 200 {

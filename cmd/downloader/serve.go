@@ -58,8 +58,10 @@ func newHTTPServer(c *config.Config, h http.Handler, log *slog.Logger) *http.Ser
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      c.MaxTimeout + 30*time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		// Large enough that an over-long target reaches the handler and
+		// gets a problem+json 400 instead of net/http's plain-text 431.
+		MaxHeaderBytes: 1 << 20,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 }
 
@@ -86,7 +88,14 @@ func runServer(ctx context.Context, c *config.Config, log *slog.Logger, app *app
 		log.InfoContext(ctx, "draining", slog.String("signal", s.String()),
 			slog.Duration("grace", c.ShutdownGrace))
 	}
+	// Fail readiness first and keep serving a moment, so load balancers
+	// see the 503 and move away before the listener closes.
 	app.api.Drain()
+	select {
+	case <-time.After(c.ShutdownDelay):
+	case <-sig:
+		log.WarnContext(ctx, "second signal: skipping the readiness delay")
+	}
 	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.ShutdownGrace)
 	defer cancel()
 	go func() {

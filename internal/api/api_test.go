@@ -412,3 +412,19 @@ func TestCompression(t *testing.T) {
 		t.Errorf("decompressed body: %q", plain)
 	}
 }
+
+func TestWrongMethodOnServiceRoute(t *testing.T) {
+	svc := newService(t)
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/health"}, {"GET", "/batch"}, {"PUT", "/jobs/x"}, {"POST", "/http://a.example/"},
+	} {
+		a := do(t, c.method, svc.URL+c.path)
+		if a.status != 405 {
+			t.Errorf("%s %s: %d, want 405", c.method, c.path, a.status)
+			continue
+		}
+		if p := problemOf(t, a); p["error_type"] != "method_not_allowed" {
+			t.Errorf("%s %s: %v", c.method, c.path, p["error_type"])
+		}
+	}
+}

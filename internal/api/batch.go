@@ -117,6 +117,9 @@ func (s *Server) waitJob(w http.ResponseWriter, r *http.Request, m *jobs.Manager
 	defer cancel()
 	done, err := m.Wait(ctx, job.ID)
 	if err != nil || !done.Status.Done() {
+		if done != nil {
+			job = done // the latest state, not the one at submission
+		}
 		writeJSON(w, r, http.StatusAccepted, job)
 		return
 	}

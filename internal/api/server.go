@@ -127,7 +127,7 @@ func (s *Server) Handler() http.Handler {
 		mount(r)
 	}
 	r.NotFound(s.handleTarget)
-	r.MethodNotAllowed(s.handleTarget)
+	r.MethodNotAllowed(s.handleMethodNotAllowed)
 	return r
 }
 

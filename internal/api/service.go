@@ -2,8 +2,11 @@ package api
 
 import (
 	"net/http"
+
 	"runtime"
 	"time"
+
+	"downloader/internal/problem"
 )
 
 // handleHealth answers while the process is alive.
@@ -36,4 +39,11 @@ func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
 		"go":         runtime.Version(),
 		"started_at": s.started.UTC().Format(time.RFC3339),
 	})
+}
+
+// handleMethodNotAllowed answers a known route asked with the wrong
+// method.
+func (s *Server) handleMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	s.WriteError(w, r, problem.New(problem.MethodNotAllowed,
+		"%s does not answer %s", clip(r.URL.Path), r.Method))
 }

@@ -20,6 +20,7 @@ import (
 type Config struct {
 	Listen        string        // --listen: host:port; default 127.0.0.1:8000
 	ShutdownGrace time.Duration // --shutdown-grace: drain time after SIGTERM; default 30s
+	ShutdownDelay time.Duration // --shutdown-delay: /ready fails this long first; 2s
 	LogLevel      string        // --log-level: debug, info, warn, error; default info
 	LogFormat     string        // --log-format: json or text; default json
 	AccessLog     bool          // --access-log: one line per request; default true
@@ -80,6 +81,7 @@ func Default() Config {
 	return Config{
 		Listen:            "127.0.0.1:8000",
 		ShutdownGrace:     30 * time.Second,
+		ShutdownDelay:     2 * time.Second,
 		LogLevel:          "info",
 		LogFormat:         "json",
 		AccessLog:         true,
@@ -162,37 +164,44 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) validateNumbers() []error {
-	var errs []error
-	positive := []struct {
+	const positive = "want a value above 0"
+	checks := []struct {
 		flag string
 		ok   bool
+		got  any
+		want string
 	}{
-		{"connect-timeout", c.ConnectTimeout > 0},
-		{"header-timeout", c.HeaderTimeout > 0},
-		{"timeout", c.Timeout > 0},
-		{"max-timeout", c.MaxTimeout >= c.Timeout},
-		{"max-redirects", c.MaxRedirects >= 0},
-		{"retries", c.Retries >= 0},
-		{"max-body", c.MaxBody > 0},
-		{"max-raw-body", c.MaxRawBody > 0},
-		{"max-header-bytes", c.MaxHeaderBytes > 0},
-		{"redis-timeout", c.RedisTimeout > 0},
-		{"cache-max-bytes", c.CacheMaxBytes > 0},
-		{"cache-max-entry", c.CacheMaxEntry > 0 && c.CacheMaxEntry <= c.CacheMaxBytes},
-		{"batch-max-urls", c.BatchMaxURLs > 0},
-		{"batch-max-body", c.BatchMaxBody > 0},
-		{"batch-concurrency", c.BatchConcurrency > 0 && c.BatchConcurrency <= 100},
-		{"batch-host-limit", c.BatchHostLimit > 0},
-		{"batch-inflight", c.BatchInFlight > 0},
-		{"job-ttl", c.JobTTL > 0},
-		{"job-result-bytes", c.JobResultBytes > 0},
-		{"visibility-timeout", c.VisibilityTimeout > 0},
-		{"shutdown-grace", c.ShutdownGrace >= 0},
+		{"connect-timeout", c.ConnectTimeout > 0, c.ConnectTimeout, positive},
+		{"header-timeout", c.HeaderTimeout > 0, c.HeaderTimeout, positive},
+		{"timeout", c.Timeout > 0, c.Timeout, positive},
+		{"max-timeout", c.MaxTimeout >= c.Timeout, c.MaxTimeout,
+			"want at least --timeout (" + c.Timeout.String() + ")"},
+		{"max-redirects", c.MaxRedirects >= 0, c.MaxRedirects, "want 0 or more"},
+		{"retries", c.Retries >= 0, c.Retries, "want 0 or more"},
+		{"max-body", c.MaxBody > 0, c.MaxBody, positive},
+		{"max-raw-body", c.MaxRawBody > 0, c.MaxRawBody, positive},
+		{"max-header-bytes", c.MaxHeaderBytes > 0, c.MaxHeaderBytes, positive},
+		{"redis-timeout", c.RedisTimeout > 0, c.RedisTimeout, positive},
+		{"cache-max-bytes", c.CacheMaxBytes > 0, c.CacheMaxBytes, positive},
+		{"cache-max-entry", c.CacheMaxEntry > 0 && c.CacheMaxEntry <= c.CacheMaxBytes,
+			c.CacheMaxEntry, "want above 0 and at most --cache-max-bytes"},
+		{"batch-max-urls", c.BatchMaxURLs > 0, c.BatchMaxURLs, positive},
+		{"batch-max-body", c.BatchMaxBody > 0, c.BatchMaxBody, positive},
+		{"batch-concurrency", c.BatchConcurrency > 0 && c.BatchConcurrency <= 100,
+			c.BatchConcurrency, "want 1 to 100"},
+		{"batch-host-limit", c.BatchHostLimit > 0, c.BatchHostLimit, positive},
+		{"batch-inflight", c.BatchInFlight > 0, c.BatchInFlight, positive},
+		{"job-ttl", c.JobTTL > 0, c.JobTTL, positive},
+		{"job-result-bytes", c.JobResultBytes > 0, c.JobResultBytes, positive},
+		{"visibility-timeout", c.VisibilityTimeout > 0, c.VisibilityTimeout, positive},
+		{"shutdown-grace", c.ShutdownGrace >= 0, c.ShutdownGrace, "want 0 or more"},
+		{"shutdown-delay", c.ShutdownDelay >= 0, c.ShutdownDelay, "want 0 or more"},
 	}
-	for _, p := range positive {
+	var errs []error
+	for _, p := range checks {
 		if !p.ok {
-			errs = append(errs, fmt.Errorf("--%s (%s): value out of range",
-				p.flag, EnvName(p.flag)))
+			errs = append(errs, fmt.Errorf("--%s (%s): got %v, %s",
+				p.flag, EnvName(p.flag), p.got, p.want))
 		}
 	}
 	return errs

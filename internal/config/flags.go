@@ -24,6 +24,8 @@ func Bind(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "address to serve on (host:port)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace,
 		"time to drain in-flight requests after SIGTERM/SIGINT")
+	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", c.ShutdownDelay,
+		"after SIGTERM, /ready answers 503 this long before the listener closes")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json, or text for a terminal")
 	fs.BoolVar(&c.AccessLog, "access-log", c.AccessLog, "log one line per request")
@@ -121,8 +123,8 @@ func ApplyEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
 type ByteSize int64
 
 // String renders the size in the largest exact binary unit.
-func (b *ByteSize) String() string {
-	n := int64(*b)
+func (b ByteSize) String() string {
+	n := int64(b)
 	for _, u := range []struct {
 		s string
 		v int64
