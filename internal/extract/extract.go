@@ -106,7 +106,7 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 	if opts.NoFallback {
 		cfg.fallback = false
 	}
-	meta := Metadata(page, pageURL)
+	meta := metaOf(doc, pageURL)
 	art = articleOf(meta)
 	base := baseURL(doc, pageURL)
 	// trafilatura resolves links against the page, not <base>, and not as

@@ -36,8 +36,9 @@ func TestExtractErrors(t *testing.T) {
 	}
 }
 
-func TestMetadata(t *testing.T) {
-	page := `<html lang="de"><head><base href="/static/">
+// metaPage exercises every metadata source: <base>, <title> with an
+// entity, a description, a relative canonical and a JSON-LD @graph.
+const metaPage = `<html lang="de"><head><base href="/static/">
 <title>Fallback &amp; Title</title>
 <meta name="description" content="Desc">
 <link rel="canonical" href="story">
@@ -45,6 +46,9 @@ func TestMetadata(t *testing.T) {
 "headline":"LD Headline","datePublished":"2021-05-06T07:08:09+02:00",
 "author":{"@type":"Person","name":"Kim Lee"}}]}</script>
 </head><body></body></html>`
+
+func TestMetadata(t *testing.T) {
+	page := metaPage
 	u, _ := url.Parse("https://news.example.org/x/y")
 	m := Metadata([]byte(page), u)
 	tests := []struct{ name, got, want string }{

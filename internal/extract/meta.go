@@ -37,6 +37,41 @@ func Metadata(page []byte, pageURL *url.URL) Meta {
 	return r.meta(pageURL)
 }
 
+// metaOf is [Metadata] read from the parsed page instead of its bytes,
+// which spares [Extract] a second pass of the tokenizer.
+func metaOf(doc *html.Node, pageURL *url.URL) Meta {
+	r := metaReader{props: make(map[string]string)}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if metaTags[c.Data] {
+				attrs := make(map[string]string, len(c.Attr))
+				for _, a := range c.Attr {
+					attrs[a.Key] = a.Val
+				}
+				r.element(c.Data, attrs, func() (string, bool) { return firstText(c) })
+			}
+			walk(c)
+		}
+	}
+	walk(doc)
+	return r.meta(pageURL)
+}
+
+// firstText is the text of n's first child, if that is a text node.
+func firstText(n *html.Node) (string, bool) {
+	if c := n.FirstChild; c != nil && c.Type == html.TextNode {
+		return c.Data, true
+	}
+	return "", false
+}
+
+// metaTags are the elements that carry metadata.
+var metaTags = setOf("html", "title", "meta", "base", "link", "script")
+
 // metaReader accumulates what the tokenizer finds.
 type metaReader struct {
 	title, lang, canonical, base string
@@ -61,18 +96,33 @@ func (r *metaReader) read(page []byte) {
 // <script type=application/ld+json> that follows it.
 func (r *metaReader) startTag(z *html.Tokenizer) {
 	name, hasAttr := z.TagName()
+	if !metaTags[string(name)] {
+		return
+	}
 	attrs := map[string]string{}
 	for hasAttr {
 		var k, v []byte
 		k, v, hasAttr = z.TagAttr()
 		attrs[string(k)] = string(v)
 	}
-	switch string(name) {
+	r.element(string(name), attrs, func() (string, bool) {
+		if z.Next() == html.TextToken {
+			return string(z.Text()), true
+		}
+		return "", false
+	})
+}
+
+// element handles one element; text reads the text that follows its
+// start tag.
+func (r *metaReader) element(name string, attrs map[string]string,
+	text func() (string, bool)) {
+	switch name {
 	case "html":
 		r.lang = attrs["lang"]
 	case "title":
-		if r.title == "" && z.Next() == html.TextToken {
-			r.title = string(z.Text())
+		if r.title == "" {
+			r.title, _ = text()
 		}
 	case "meta":
 		r.metaTag(attrs)
@@ -85,9 +135,10 @@ func (r *metaReader) startTag(z *html.Tokenizer) {
 			r.canonical = attrs["href"]
 		}
 	case "script":
-		if strings.Contains(strings.ToLower(attrs["type"]), "ld+json") &&
-			z.Next() == html.TextToken {
-			r.ld = append(r.ld, parseLD(z.Text())...)
+		if strings.Contains(strings.ToLower(attrs["type"]), "ld+json") {
+			if t, ok := text(); ok {
+				r.ld = append(r.ld, parseLD([]byte(t))...)
+			}
 		}
 	}
 }

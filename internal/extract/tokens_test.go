@@ -1,6 +1,13 @@
 package extract
 
 import (
+	"bytes"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+
+	"golang.org/x/net/html"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -39,6 +46,35 @@ func TestNormText(t *testing.T) {
 			}
 			if got, want := wordCount(tt.in), len(tokenRE.FindAllString(tt.in, -1)); got != want {
 				t.Errorf("wordCount(%q) = %d, want %d", tt.in, got, want)
+			}
+		})
+	}
+}
+
+// TestMetaOfMatchesMetadata checks that the tree walk Extract uses reads
+// the same metadata as the tokenizer pass of Metadata.
+func TestMetaOfMatchesMetadata(t *testing.T) {
+	inputs, err := filepath.Glob(filepath.Join("testdata", "golden", "*.html"))
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no golden inputs: %v", err)
+	}
+	u, _ := url.Parse(goldenURL)
+	for _, in := range append(inputs, "metaPage") {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			page := []byte(metaPage)
+			if in != "metaPage" {
+				b, err := os.ReadFile(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page = b
+			}
+			doc, err := html.Parse(bytes.NewReader(page))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := metaOf(doc, u), Metadata(page, u); !reflect.DeepEqual(got, want) {
+				t.Errorf("metaOf = %+v\nMetadata = %+v", got, want)
 			}
 		})
 	}
