@@ -227,6 +227,9 @@ func TestSniffing(t *testing.T) {
 		{"honest label kept", "Text/HTML; Charset=ISO-8859-1", []byte("<p>hi</p>"),
 			"text/html", "iso-8859-1"},
 		{"zip label with PNG kept", "application/zip", png, "application/zip", ""},
+		{"HTML labelled image/png", "image/png",
+			[]byte("<!DOCTYPE html><html><body>not an image</body></html>"), "text/html", ""},
+		{"text labelled image/jpeg kept", "image/jpeg", []byte("just words"), "image/jpeg", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

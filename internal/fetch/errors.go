@@ -89,6 +89,11 @@ func transportProblem(ctx context.Context, err error) *problem.Error {
 		}
 		return problem.Wrap(problem.UpstreamTimeout, err, "the upstream timed out")
 	}
+	// net/http has no error type for this one; its text is stable.
+	if strings.Contains(err.Error(), "server response headers exceeded") {
+		return problem.Wrap(problem.ContentTooLarge, err,
+			"the upstream's response headers exceed the limit")
+	}
 	return problem.Wrap(problem.UpstreamUnreachable, err, "the upstream connection failed")
 }
 

@@ -39,6 +39,13 @@ func sniffType(labelled string, head []byte) string {
 		return detectType(head)
 	}
 	m := magicType(head)
+	if m == "" && hasMagic(labelled) && len(head) > 0 {
+		// Labelled as an image or PDF without its signature: trust the
+		// bytes when they are recognisably markup or text.
+		if t := detectType(head); t == "text/html" || t == "text/xml" {
+			return t
+		}
+	}
 	if m == "" || m == labelled {
 		return labelled
 	}
@@ -58,6 +65,16 @@ var magics = []struct {
 	{[]byte("GIF87a"), "image/gif"},
 	{[]byte("GIF89a"), "image/gif"},
 	{[]byte("%PDF-"), "application/pdf"},
+}
+
+// hasMagic reports whether files of type t start with a known signature.
+func hasMagic(t string) bool {
+	for _, m := range magics {
+		if m.typ == t {
+			return true
+		}
+	}
+	return t == "image/webp"
 }
 
 func magicType(head []byte) string {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,4 +238,15 @@ func TestNotModified(t *testing.T) {
 	if p.UpstreamStatus != http.StatusNotModified {
 		t.Errorf("upstream status %d", p.UpstreamStatus)
 	}
+}
+
+func TestHugeHeadersAreContentTooLarge(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 40; i++ {
+			w.Header().Add("X-Filler", strings.Repeat("a", 1000))
+		}
+	})
+	c, _ := newTestClient(t, Options{MaxHeaderBytes: 16 << 10, Retries: -1})
+	_, _, err := get(t, c, &Request{URL: mustURL(t, srv.URL)})
+	wantProblem(t, err, problem.ContentTooLarge)
 }
