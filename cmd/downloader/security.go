@@ -30,7 +30,11 @@ type security struct {
 // and the /usage route.
 func newSecurity(ctx context.Context, c *config.Config, log *slog.Logger,
 	rdb redis.UniversalClient, m *metrics.Metrics) (*security, error) {
-	keyring, err := loadKeys(ctx, c, log)
+	plans, err := ratelimit.ParsePlans(c.RateLimitTiers)
+	if err != nil {
+		return nil, errUsagef("--ratelimit-tiers (DOWNLOADER_RATELIMIT_TIERS): %v", err)
+	}
+	keyring, err := loadKeys(ctx, c, log, plans)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +49,7 @@ func newSecurity(ctx context.Context, c *config.Config, log *slog.Logger,
 		noteClient,
 	)
 	if c.RateLimit == "on" {
-		mw, err := rateLimits(c, log, rdb, m)
+		mw, err := rateLimits(c, log, rdb, m, plans)
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +65,8 @@ func newSecurity(ctx context.Context, c *config.Config, log *slog.Logger,
 
 // loadKeys reads DOWNLOADER_API_KEYS, DOWNLOADER_KEY and the key file, and
 // re-reads the file on SIGHUP.
-func loadKeys(ctx context.Context, c *config.Config, log *slog.Logger) (*auth.Keyring, error) {
+func loadKeys(ctx context.Context, c *config.Config, log *slog.Logger,
+	plans ratelimit.Plans) (*auth.Keyring, error) {
 	static, err := auth.Parse(c.APIKeys, c.Key)
 	if err != nil {
 		return nil, errUsagef("--api-keys/--key (DOWNLOADER_API_KEYS, DOWNLOADER_KEY): %v", err)
@@ -74,6 +79,12 @@ func loadKeys(ctx context.Context, c *config.Config, log *slog.Logger) (*auth.Ke
 		}
 		if keys, err = auth.Merge(static, fromFile); err != nil {
 			return nil, errUsagef("--api-keys-file (DOWNLOADER_API_KEYS_FILE): %v", err)
+		}
+	}
+	for _, k := range keys {
+		if !plans.Known(k.Tier) {
+			return nil, errUsagef("key %q has tier %q, which --ratelimit-tiers does not "+
+				"define (known: default, unlimited, xN, and named groups)", k.Name, k.Tier)
 		}
 	}
 	k := auth.NewKeyring(keys)
@@ -173,11 +184,7 @@ func usageHandler(k *auth.Keyring, store auth.UsageStore) http.HandlerFunc {
 // Redis when configured (enforced locally while Redis is away), per key
 // when the client has one, else per IP; a key's tier picks its limits.
 func rateLimits(c *config.Config, log *slog.Logger, rdb redis.UniversalClient,
-	m *metrics.Metrics) (func(http.Handler) http.Handler, error) {
-	plans, err := ratelimit.ParsePlans(c.RateLimitTiers)
-	if err != nil {
-		return nil, errUsagef("--ratelimit-tiers (DOWNLOADER_RATELIMIT_TIERS): %v", err)
-	}
+	m *metrics.Metrics, plans ratelimit.Plans) (func(http.Handler) http.Handler, error) {
 	var l ratelimit.Limiter = ratelimit.NewMemory(nil)
 	if rdb != nil {
 		primary := ratelimit.NewRedis(rdb, keyPrefix+"rl:", nil, c.RedisTimeout)

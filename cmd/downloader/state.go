@@ -42,6 +42,7 @@ func newRedis(c *config.Config, log *slog.Logger) redis.UniversalClient {
 	opt.PoolSize = 64
 	opt.MaxRetries = 0
 	opt.ContextTimeoutEnabled = true
+	opt.DialerRetries = 1 // a lost Redis must cost one dial, not five
 	return redis.NewClient(opt)
 }
 

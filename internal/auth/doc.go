@@ -31,6 +31,8 @@
 //	             "unlimited" skips rate limits
 //	quota_day    integer: requests per UTC day, 0 or absent = unlimited
 //	quota_month  integer: requests per UTC month, 0 or absent = unlimited
+//	quotas       object {day, month}: the same two figures, as DESIGN.md
+//	             names them (either form; not both for one figure)
 //	admin        bool: sees every key's usage and per-key figures
 //
 // Example (YAML):

@@ -128,7 +128,15 @@ type fileKey struct {
 	Tier       string `json:"tier" yaml:"tier"`
 	QuotaDay   int64  `json:"quota_day" yaml:"quota_day"`
 	QuotaMonth int64  `json:"quota_month" yaml:"quota_month"`
-	Admin      bool   `json:"admin" yaml:"admin"`
+	// Quotas is DESIGN.md's name for the same two figures:
+	// "quotas": {"day": N, "month": N}. A figure set both ways is an error.
+	Quotas *fileQuotas `json:"quotas" yaml:"quotas"`
+	Admin  bool        `json:"admin" yaml:"admin"`
+}
+
+type fileQuotas struct {
+	Day   int64 `json:"day" yaml:"day"`
+	Month int64 `json:"month" yaml:"month"`
 }
 
 type fileDoc struct {
@@ -209,6 +217,15 @@ func (e fileKey) key() (Key, error) {
 	}
 	if err != nil {
 		return Key{}, err
+	}
+	if q := e.Quotas; q != nil {
+		if (q.Day != 0 && e.QuotaDay != 0) || (q.Month != 0 && e.QuotaMonth != 0) {
+			return Key{}, fmt.Errorf("check quotas of %q: set by quotas and quota_*", e.Name)
+		}
+		e.QuotaDay, e.QuotaMonth = max(e.QuotaDay, q.Day), max(e.QuotaMonth, q.Month)
+		if q.Day < 0 || q.Month < 0 {
+			e.QuotaDay = -1
+		}
 	}
 	if e.QuotaDay < 0 || e.QuotaMonth < 0 {
 		return Key{}, fmt.Errorf("check quotas of %q: want >= 0", e.Name)
