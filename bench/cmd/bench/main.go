@@ -23,7 +23,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -121,10 +121,10 @@ func run() error {
 	}
 	defer cleanup()
 	started := time.Now()
-	loadStart := firstLine("/proc/loadavg")
+	loadStart := loadAvg()
 	scs := h.runAll(ctx, o.only)
 	mf := machineFacts(h)
-	mf.LoadStart, mf.LoadEnd = loadStart, firstLine("/proc/loadavg")
+	mf.LoadStart, mf.LoadEnd = loadStart, loadAvg()
 	rep := report{Machine: mf, Scenarios: scs, Smoke: o.smoke,
 		Started: started.UTC().Format(time.RFC3339),
 		Seconds: time.Since(started).Seconds()}
@@ -273,8 +273,6 @@ func machineFacts(h *harness) machine {
 	return m
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
-
 // writeMarkdown writes rep with the notes of o to o.md, when set.
 func writeMarkdown(o options, rep *report) error {
 	if o.notes != "" {
@@ -304,4 +302,10 @@ func render(o options) error {
 		return fmt.Errorf("decode results: %w", err)
 	}
 	return writeMarkdown(o, &rep)
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	f := strings.Fields(firstLine("/proc/loadavg"))
+	return strings.Join(f[:min(3, len(f))], " ")
 }

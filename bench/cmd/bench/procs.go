@@ -281,3 +281,12 @@ func raiseNoFile() (uint64, error) {
 	}
 	return lim.Cur, nil
 }
+
+// openFDs counts the open file descriptors of pid, or returns 0.
+func openFDs(pid int) int {
+	es, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	if err != nil {
+		return 0
+	}
+	return len(es)
+}

@@ -94,7 +94,7 @@ func (s *scenario) fig(key, unit string) string {
 func num(v float64) string {
 	a := math.Abs(v)
 	switch {
-	case a >= 1000:
+	case a >= 1000 || (v == math.Trunc(v) && a < 1e15):
 		return commas(int64(math.Round(v)))
 	case a >= 100:
 		return fmt.Sprintf("%.0f", v)

@@ -38,6 +38,8 @@ func TestNum(t *testing.T) {
 		{name: "hundreds", in: 123.4, want: "123"},
 		{name: "tens", in: 12.34, want: "12.3"},
 		{name: "small", in: 0.456, want: "0.46"},
+		{name: "integer", in: 3, want: "3"},
+		{name: "zero", in: 0, want: "0"},
 		{name: "negative", in: -1234, want: "-1,234"},
 	}
 	for _, tt := range tests {
@@ -69,7 +71,7 @@ func TestScenarioRows(t *testing.T) {
 	s.Rows = []row{{"throughput", s.fig("rps", " req/s"), "—", s.fig("ratio", ""), ">= 0.8",
 		s.met("ratio", atLeast(0.8))}}
 	md := report{Scenarios: []*scenario{s}, Notes: "## Analysis"}.markdown()
-	for _, want := range []string{"| x | throughput | 20.0 req/s (ratio 0.70) | >= 0.8 | **no** |",
+	for _, want := range []string{"| x | throughput | 20 req/s (ratio 0.70) | >= 0.8 | **no** |",
 		"## X", "## Analysis"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)

@@ -127,7 +127,7 @@ func (h *harness) scnIdle(ctx context.Context, s *scenario) error {
 		s.Notes = append(s.Notes, "first error opening idle connections: "+oerr.Error())
 	}
 	s.Rows = []row{
-		{"idle connections open", s.fig("idle_open", ""), "—", "—", itoa(n),
+		{"idle connections open", s.fig("idle_open", ""), "—", "—", num(float64(n)),
 			s.met("idle_open", equal(float64(n)))},
 		{"errors at 1,000 req/s", s.fig("errors", ""), "—", "—", "0", s.met("errors", equal(0))},
 		{"P99 at 1,000 req/s", s.fig("p99", " ms"), "—", "—", "< 20 ms",
@@ -170,6 +170,9 @@ type sample struct {
 	At         float64 `json:"at_s"`
 	RSSMB      float64 `json:"rss_mb"`
 	Goroutines float64 `json:"goroutines"`
+	// FDs counts the service's open file descriptors, mostly
+	// connections: goroutines follow them.
+	FDs float64 `json:"fds"`
 }
 
 func (h *harness) scnMixed(ctx context.Context, s *scenario) error {
@@ -219,7 +222,8 @@ func (h *harness) scnMixed(ctx context.Context, s *scenario) error {
 	mixedGrowth(f, samples, h.mixedDur)
 	s.Runs, s.Loads = []map[string]float64{f}, []map[string]load.Result{{"mixed": r}}
 	s.medians()
-	s.Notes = append(s.Notes, fmt.Sprintf("samples (s, RSS MiB, goroutines): %v", samples))
+	s.Notes = append(s.Notes, fmt.Sprintf("samples (s, RSS MiB, goroutines, open fds): %v",
+		samples))
 	if h.mixedDur < 5*time.Minute {
 		s.Notes = append(s.Notes, fmt.Sprintf("shortened to %s (issue asks 5 minutes)",
 			h.mixedDur))
@@ -245,6 +249,7 @@ func mixedGrowth(f figures, samples []sample, d time.Duration) {
 	f["goroutines_start"], f["goroutines_end"] = start.Goroutines, end.Goroutines
 	f.ratio("rss_growth", end.RSSMB, start.RSSMB)
 	f.ratio("goroutines_growth", end.Goroutines, start.Goroutines)
+	f["fds_start"], f["fds_end"] = start.FDs, end.FDs
 }
 
 func mixedRows(s *scenario) []row {
@@ -262,6 +267,8 @@ func mixedRows(s *scenario) []row {
 			s.fig("goroutines_start", "") + " -> " + s.fig("goroutines_end", ""), "—",
 			s.fig("goroutines_growth", ""), "no growth (end <= 1.2x start)",
 			s.met("goroutines_growth", func(v float64) bool { return v <= 1.2 })},
+		{"open fds (connections) start -> end",
+			s.fig("fds_start", "") + " -> " + s.fig("fds_end", ""), "—", "—", "—", "—"},
 	}
 }
 
@@ -276,7 +283,8 @@ func (h *harness) sampleProc(ctx context.Context, p *proc, tick time.Duration) [
 	for {
 		out = append(out, sample{At: time.Since(t0).Seconds(),
 			RSSMB:      float64(procStatus(p.pid(), "VmRSS")) / (1 << 20),
-			Goroutines: goroutines(context.Background(), c, p.addr)})
+			Goroutines: goroutines(context.Background(), c, p.addr),
+			FDs:        float64(openFDs(p.pid()))})
 		select {
 		case <-ctx.Done():
 			return out
