@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"downloader/internal/problem"
 )
 
 // SignatureHeader carries a callback's signature (DESIGN.md).
@@ -129,6 +131,11 @@ func (m *Manager) post(ctx context.Context, target, secret string, body []byte) 
 	}
 	resp, err := m.o.Webhook.Do(req)
 	if err != nil {
+		switch problem.TypeOf(err) {
+		case problem.URLBlocked, problem.Validation:
+			// The SSRF policy refused the address: no retry can change that.
+			return fmt.Errorf("post callback: %w: %w", errPermanent, err)
+		}
 		return fmt.Errorf("post callback: %w", err)
 	}
 	defer resp.Body.Close()
