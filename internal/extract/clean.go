@@ -16,6 +16,7 @@ type pageHints struct {
 	description string   // normalised
 	links       string   // normalised link texts, separated by "|"
 	linkSet     map[string]bool
+	longestLink int // length of the longest normalised link text
 	norms       map[string]string // normText of the paragraphs seen
 }
 
@@ -97,7 +98,8 @@ func (h *pageHints) isLinkText(block string) bool {
 		return false
 	}
 	// normalised texts hold no "|": the set says whether "|n|" is in links
-	return h.linkSet[n] || len(n) > 12 && strings.Contains(h.links, n)
+	return h.linkSet[n] ||
+		len(n) > 12 && len(n) <= h.longestLink && strings.Contains(h.links, n)
 }
 
 // isTitle reports whether the block repeats the page's headline.

@@ -132,7 +132,7 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 	}
 	if opts.Markdown || opts.HTML {
 		restoreInline(content, rich)
-		if err := renderArticle(ctx, art, content, blocks, kept, opts); err != nil {
+		if err := renderArticle(ctx, art, content, blocks, kept, hints, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -174,6 +174,9 @@ func mergeMeta(a *Article, m trafilatura.Metadata) {
 func pageHintsOf(doc *html.Node, m Meta) *pageHints {
 	h := &pageHints{description: normText(m.Description)}
 	h.links, h.linkSet = collectLinks(doc)
+	for t := range h.linkSet {
+		h.longestLink = max(h.longestLink, len(t))
+	}
 	for _, t := range []string{m.Title, m.headline} {
 		if n := normText(t); n != "" {
 			h.titles = append(h.titles, n)

@@ -214,9 +214,5 @@ func readabilityCandidate(doc *html.Node, pageURL *url.URL,
 	if err != nil || first.Node == nil || !usable(first.Node) {
 		return nil
 	}
-	art, err := readability.FromDocument(doc, pageURL)
-	if err != nil || art.Node == nil || !usable(art.Node) {
-		return nil
-	}
-	return art.Node
+	return first.Node
 }

@@ -19,8 +19,8 @@ import (
 // renderArticle fills the Markdown and HTML of art from the content tree,
 // without the paragraphs the text filters dropped, with absolute links.
 func renderArticle(ctx context.Context, art *Article, content *html.Node,
-	blocks, kept []string, opts Options) error {
-	pruneDropped(content, blocks, kept)
+	blocks, kept []string, h *pageHints, opts Options) error {
+	pruneDropped(content, blocks, kept, h)
 	if opts.HTML {
 		var b strings.Builder
 		if err := html.Render(&b, content); err != nil {
@@ -56,14 +56,14 @@ func newMarkdownConverter() *converter.Converter {
 // pruneDropped removes from the tree the elements whose whole text is a
 // paragraph that cleanBlocks dropped, so Markdown and HTML say what Text
 // says.
-func pruneDropped(root *html.Node, blocks, kept []string) {
+func pruneDropped(root *html.Node, blocks, kept []string, h *pageHints) {
 	keep := make(map[string]bool, len(kept))
 	for _, k := range kept {
-		keep[normText(k)] = true
+		keep[h.norm(k)] = true
 	}
 	drop := make(map[string]bool)
 	for _, b := range blocks {
-		if n := normText(b); !keep[n] {
+		if n := h.norm(b); !keep[n] {
 			drop[n] = true
 		}
 	}
