@@ -16,7 +16,7 @@ type pageHints struct {
 	description string   // normalised
 	links       string   // normalised link texts, separated by "|"
 	linkSet     map[string]bool
-	longestLink int // length of the longest normalised link text
+	longestLink int               // length of the longest normalised link text
 	norms       map[string]string // normText of the paragraphs seen
 }
 
