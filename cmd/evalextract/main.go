@@ -13,6 +13,8 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"runtime"
+	"slices"
 	"time"
 
 	"downloader/internal/extract"
@@ -41,10 +43,13 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	}
 	opts := extract.Options{NoFallback: *noFallback}
 	var firstErr error
+	times := make([]time.Duration, 0, len(pages))
 	start := time.Now()
 	ev := extract.Evaluate(pages, func(p extract.Page) string {
 		u, _ := url.Parse(p.URL)
+		one := time.Now()
 		a, err := extract.Extract(ctx, p.HTML, u, opts)
+		times = append(times, time.Since(one))
 		if err != nil {
 			firstErr = fmt.Errorf("extract %s: %w", p.Key, err)
 			return ""
@@ -56,12 +61,24 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(w, "%s\n", ev.Summary)
-	fmt.Fprintf(w, "time: %v total, %.1f ms/page mean\n", elapsed.Round(time.Millisecond),
-		float64(elapsed.Milliseconds())/float64(max(1, len(pages))))
+	fmt.Fprintf(w, "time: %v total, %.1f ms/page mean, p50 %.1f ms, p99 %.1f ms "+
+		"(GOMAXPROCS=%d)\n", elapsed.Round(time.Millisecond),
+		float64(elapsed.Milliseconds())/float64(max(1, len(pages))),
+		quantileMS(times, 0.5), quantileMS(times, 0.99), runtime.GOMAXPROCS(0))
 	if *verbose {
 		printWorst(w, ev, *worst)
 	}
 	return nil
+}
+
+// quantileMS is the q-quantile of times in milliseconds, 0 when empty.
+func quantileMS(times []time.Duration, q float64) float64 {
+	if len(times) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(times)
+	slices.Sort(sorted)
+	return float64(sorted[int(q*float64(len(sorted)-1))]) / float64(time.Millisecond)
 }
 
 // printWorst lists the n pages with the lowest F1.
