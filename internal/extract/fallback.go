@@ -2,6 +2,7 @@ package extract
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -66,7 +67,10 @@ func runTrafilatura(doc *html.Node, pageURL *url.URL,
 	opts := trafilaturaOptions(pageURL, cfg)
 	var res *trafilatura.ExtractResult
 	var err error
-	if cfg.fallback && cfg.lazyReadability {
+	// the probe and the candidate assume the balanced focus: favouring
+	// precision prunes the page before readability, favouring recall
+	// takes any candidate for short texts
+	if cfg.fallback && cfg.lazyReadability && cfg.focus == trafilatura.Balanced {
 		res, err = extractLazily(doc, pageURL, opts)
 	} else {
 		res, err = trafilatura.ExtractDocument(doc, opts)
@@ -133,16 +137,21 @@ func isBorderline(content *html.Node) bool {
 // minParagraph is the length from which readability scores a paragraph.
 const minParagraph = 25
 
-// paragraphText is the length of the paragraphs readability scores on
-// doc (<p>, <pre>, <td>, and <div>s without a block inside, of at least
-// minParagraph characters), counted as trafilatura counts text (runs of
-// white space as one), up to limit+1.
+// paragraphText is the length of the paragraphs readability's first
+// attempt scores on doc (<p>, <pre>, <td>, and <div>s without a block
+// inside, of at least minParagraph characters, outside the elements it
+// strips: hidden ones, dialogs, menus and the unlikely candidates),
+// counted as trafilatura counts text (runs of white space as one), up to
+// limit+1.
 func paragraphText(doc *html.Node, limit int) int {
 	total := 0
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
+	// table and code are how many levels up the nearest <table> and <code>
+	// are, 0 for none
+	var walk func(n *html.Node, table, code int)
+	walk = func(n *html.Node, table, code int) {
 		for c := n.FirstChild; c != nil && total <= limit; c = c.NextSibling {
-			if c.Type != html.ElementNode || skipTags[c.Data] {
+			if c.Type != html.ElementNode || skipTags[c.Data] ||
+				strippedByReadability(c, table, code) {
 				continue
 			}
 			switch {
@@ -152,12 +161,62 @@ func paragraphText(doc *html.Node, limit int) int {
 					total += n
 				}
 			default:
-				walk(c)
+				walk(c, nextLevel(c, "table", table), nextLevel(c, "code", code))
 			}
 		}
 	}
-	walk(doc)
+	walk(doc, 0, 0)
 	return total
+}
+
+// nextLevel is the distance to the nearest tag element for the children
+// of n, given dist for n (0 when there is none).
+func nextLevel(n *html.Node, tag string, dist int) int {
+	switch {
+	case n.Data == tag:
+		return 1
+	case dist > 0:
+		return dist + 1
+	}
+	return 0
+}
+
+// Readability's first attempt drops these (go-readability's patterns).
+var (
+	unlikelyRE = regexp.MustCompile(`(?i)-ad-|ai2html|banner|breadcrumbs|combx|comment|` +
+		`community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|` +
+		`remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|` +
+		`ad-break|agegate|pagination|pager|popup|yom-remote`)
+	maybeCandidateRE = regexp.MustCompile(`(?i)and|article|body|column|content|main|shadow`)
+	hiddenStyleRE    = regexp.MustCompile(`(?i)display\s*:\s*none|visibility\s*:\s*hidden`)
+	unlikelyRoles    = setOf("menu", "menubar", "complementary", "navigation", "alert",
+		"alertdialog", "dialog")
+)
+
+// strippedByReadability reports whether readability's first attempt
+// removes n with its subtree; table and code are the distances to the
+// nearest <table> and <code> above n (0 for none).
+func strippedByReadability(n *html.Node, table, code int) bool {
+	attr := func(key string) string {
+		for _, a := range n.Attr {
+			if a.Key == key {
+				return a.Val
+			}
+		}
+		return ""
+	}
+	class := attr("class")
+	switch {
+	case hiddenStyleRE.MatchString(attr("style")), hasAttr(n, "hidden"),
+		attr("aria-hidden") == "true" && !strings.Contains(class, "fallback-image"),
+		attr("aria-modal") == "true" && attr("role") == "dialog",
+		unlikelyRoles[attr("role")]:
+		return true
+	}
+	match := class + " " + attr("id")
+	return unlikelyRE.MatchString(match) && !maybeCandidateRE.MatchString(match) &&
+		(table == 0 || table > 3) && (code == 0 || code > 3) &&
+		n.Data != "body" && n.Data != "a"
 }
 
 // textLen is the length in runes of the text under n with runs of white
