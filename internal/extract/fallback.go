@@ -220,7 +220,8 @@ func strippedByReadability(n *html.Node, table, code int) bool {
 }
 
 // textLen is the length in runes of the text under n with runs of white
-// space counted as one and the ends trimmed, counted up to limit.
+// space counted as one and the ends trimmed; it stops counting at limit
+// (or one past it, with a space).
 func textLen(n *html.Node, limit int) int {
 	count, space := 0, false
 	var walk func(n *html.Node)
@@ -229,6 +230,9 @@ func textLen(n *html.Node, limit int) int {
 			switch {
 			case c.Type == html.TextNode:
 				for _, r := range c.Data {
+					if count >= limit {
+						return
+					}
 					if unicode.IsSpace(r) {
 						space = true
 						continue
