@@ -181,42 +181,67 @@ func nextLevel(n *html.Node, tag string, dist int) int {
 	return 0
 }
 
-// Readability's first attempt drops these (go-readability's patterns).
+// Readability's first attempt drops the elements whose class or id holds
+// one of unlikelyWords and none of maybeWords (go-readability's
+// patterns, matched without regexp: this runs on every element).
 var (
-	unlikelyRE = regexp.MustCompile(`(?i)-ad-|ai2html|banner|breadcrumbs|combx|comment|` +
-		`community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|` +
-		`remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|` +
-		`ad-break|agegate|pagination|pager|popup|yom-remote`)
-	maybeCandidateRE = regexp.MustCompile(`(?i)and|article|body|column|content|main|shadow`)
-	hiddenStyleRE    = regexp.MustCompile(`(?i)display\s*:\s*none|visibility\s*:\s*hidden`)
-	unlikelyRoles    = setOf("menu", "menubar", "complementary", "navigation", "alert",
+	unlikelyWords = []string{"-ad-", "ai2html", "banner", "breadcrumbs", "combx",
+		"comment", "community", "cover-wrap", "disqus", "extra", "footer", "gdpr",
+		"header", "legends", "menu", "related", "remark", "replies", "rss", "shoutbox",
+		"sidebar", "skyscraper", "social", "sponsor", "supplemental", "ad-break",
+		"agegate", "pagination", "pager", "popup", "yom-remote"}
+	maybeWords    = []string{"and", "article", "body", "column", "content", "main", "shadow"}
+	hiddenStyleRE = regexp.MustCompile(`(?i)display\s*:\s*none|visibility\s*:\s*hidden`)
+	unlikelyRoles = setOf("menu", "menubar", "complementary", "navigation", "alert",
 		"alertdialog", "dialog")
 )
+
+// containsAny reports whether s holds one of words.
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // strippedByReadability reports whether readability's first attempt
 // removes n with its subtree; table and code are the distances to the
 // nearest <table> and <code> above n (0 for none).
 func strippedByReadability(n *html.Node, table, code int) bool {
-	attr := func(key string) string {
-		for _, a := range n.Attr {
-			if a.Key == key {
-				return a.Val
-			}
+	var class, id, style, role, ariaHidden, ariaModal string
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "class":
+			class = a.Val
+		case "id":
+			id = a.Val
+		case "style":
+			style = a.Val
+		case "role":
+			role = a.Val
+		case "aria-hidden":
+			ariaHidden = a.Val
+		case "aria-modal":
+			ariaModal = a.Val
+		case "hidden":
+			return true
 		}
-		return ""
 	}
-	class := attr("class")
 	switch {
-	case hiddenStyleRE.MatchString(attr("style")), hasAttr(n, "hidden"),
-		attr("aria-hidden") == "true" && !strings.Contains(class, "fallback-image"),
-		attr("aria-modal") == "true" && attr("role") == "dialog",
-		unlikelyRoles[attr("role")]:
+	case style != "" && hiddenStyleRE.MatchString(style),
+		ariaHidden == "true" && !strings.Contains(class, "fallback-image"),
+		ariaModal == "true" && role == "dialog",
+		unlikelyRoles[role]:
 		return true
+	case class == "" && id == "",
+		n.Data == "body" || n.Data == "a",
+		table > 0 && table <= 3 || code > 0 && code <= 3:
+		return false
 	}
-	match := class + " " + attr("id")
-	return unlikelyRE.MatchString(match) && !maybeCandidateRE.MatchString(match) &&
-		(table == 0 || table > 3) && (code == 0 || code > 3) &&
-		n.Data != "body" && n.Data != "a"
+	match := strings.ToLower(class + " " + id)
+	return containsAny(match, unlikelyWords) && !containsAny(match, maybeWords)
 }
 
 // textLen is the length in runes of the text under n with runs of white

@@ -55,6 +55,8 @@ func TestParagraphText(t *testing.T) {
 		{"navigation role", `<div role="navigation">` + para + "</div>", 0},
 		{"unlikely class", `<div class="comments">` + para + "</div>", 0},
 		{"unlikely id", `<section id="sidebar">` + para + "</section>", 0},
+		{"unlikely in capitals", `<div class="SideBar">` + para + "</div>", 0},
+		{"hidden by visibility", `<p style="Visibility : hidden">` + para[3:], 0},
 		{"unlikely but maybe a candidate", `<div class="comment main">` + para + "</div>", 40},
 		{"unlikely inside a table", `<table><tr><td><div class="footer">` + para +
 			"</div></td></tr></table>", 40},
