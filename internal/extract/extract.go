@@ -65,9 +65,11 @@ type config struct {
 	fallback bool
 	// lazyReadability runs go-readability only when it could win
 	lazyReadability bool
-	ownText         bool
-	dateMode        trafilatura.HtmlDateMode
-	links           bool // keep links and images in the content tree
+	// pruneInert drops comments, scripts and styles before the extractors
+	pruneInert bool
+	ownText    bool
+	dateMode   trafilatura.HtmlDateMode
+	links      bool // keep links and images in the content tree
 	// paragraph filters, see cleanBlocks
 	dedup, lead, leadDesc, leadDate, phrases, linkRuns, tail bool
 }
@@ -78,6 +80,7 @@ func defaultConfig() config {
 		focus:           trafilatura.Balanced,
 		fallback:        true,
 		lazyReadability: true,
+		pruneInert:      true,
 		ownText:         true,
 		dateMode:        trafilatura.Disabled,
 		links:           false,
@@ -112,6 +115,9 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 	// trafilatura resolves links against the page, not <base>, and not as
 	// RFC 3986 does: hand it absolute ones
 	absolutize(doc, base)
+	if cfg.pruneInert {
+		pruneInert(doc)
+	}
 	// before trafilatura, which edits the tree it is given
 	hints := pageHintsOf(doc, meta)
 	var rich map[string]*html.Node

@@ -304,3 +304,32 @@ func readabilityCandidate(doc *html.Node, pageURL *url.URL,
 	}
 	return first.Node
 }
+
+// pruneInert removes the comments, styles and scripts of doc, except the
+// JSON ones that carry metadata (JSON-LD): every extractor ignores or
+// drops them, but each of the four to six copies of the tree made per
+// page copies them first.
+func pruneInert(doc *html.Node) {
+	for c := doc.FirstChild; c != nil; {
+		next := c.NextSibling
+		switch {
+		case c.Type == html.CommentNode,
+			c.Type == html.ElementNode && (c.Data == "style" || c.Data == "svg"),
+			c.Type == html.ElementNode && c.Data == "script" && !isJSONScript(c):
+			doc.RemoveChild(c)
+		case c.Type == html.ElementNode:
+			pruneInert(c)
+		}
+		c = next
+	}
+}
+
+// isJSONScript reports whether a <script> holds JSON data, not code.
+func isJSONScript(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if a.Key == "type" {
+			return strings.Contains(strings.ToLower(a.Val), "json")
+		}
+	}
+	return false
+}

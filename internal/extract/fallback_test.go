@@ -141,3 +141,20 @@ func TestLazyFallbackMatchesBuiltin(t *testing.T) {
 		})
 	}
 }
+
+func TestPruneInert(t *testing.T) {
+	doc := parseBody(t, `<!-- note --><p>keep<script>code()</script></p>`+
+		`<script type="application/ld+json">{"headline":"h"}</script>`+
+		`<style>p{}</style><svg><title>icon</title></svg><div>also kept</div>`)
+	pruneInert(doc)
+	var b strings.Builder
+	if err := html.Render(&b, doc); err != nil {
+		t.Fatal(err)
+	}
+	want := `<html><head></head><body><p>keep</p>` +
+		`<script type="application/ld+json">{"headline":"h"}</script>` +
+		`<div>also kept</div></body></html>`
+	if b.String() != want {
+		t.Errorf("pruned tree\n got %s\nwant %s", b.String(), want)
+	}
+}

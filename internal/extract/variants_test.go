@@ -23,6 +23,7 @@ func variants() []variant {
 		{"no tail", with(func(c *config) { c.tail = false })},
 		{"no fallback", with(func(c *config) { c.fallback = false })},
 		{"readability always", with(func(c *config) { c.lazyReadability = false })},
+		{"inert nodes kept", with(func(c *config) { c.pruneInert = false })},
 		{"precision", with(func(c *config) { c.focus = trafilatura.FavorPrecision })},
 		{"recall", with(func(c *config) { c.focus = trafilatura.FavorRecall })},
 		{"precision no fallback", with(func(c *config) {
