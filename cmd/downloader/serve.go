@@ -33,7 +33,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, fs.Args())
 	}
-	log := newLogger(&c)
+	log, closeLog := newLogger(&c)
+	defer closeLog()
 	app, err := build(ctx, &c, log)
 	if err != nil {
 		return err

@@ -82,13 +82,15 @@ func newDownload(c *config.Config, f *fetch.Client, store cache.Store,
 	return s
 }
 
-// newLogger builds the process logger of the configured level and format.
-func newLogger(c *config.Config) *slog.Logger {
+// newLogger builds the process logger of the configured level and
+// format, writing to a buffered stderr; close flushes it.
+func newLogger(c *config.Config) (log *slog.Logger, close func()) {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(strings.ToUpper(c.LogLevel)))
 	opts := &slog.HandlerOptions{Level: level}
+	out := newBufferedLog(os.Stderr)
 	if c.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+		return slog.New(slog.NewTextHandler(out, opts)), func() { _ = out.Close() }
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	return slog.New(slog.NewJSONHandler(out, opts)), func() { _ = out.Close() }
 }

@@ -38,6 +38,7 @@ type reqInfo struct {
 	upstream time.Duration
 	cache    string
 	errType  string
+	gone     bool // the client hung up before an answer was written
 }
 
 func infoOf(ctx context.Context) *reqInfo {
@@ -102,7 +103,10 @@ func (s *Server) track(next http.Handler) http.Handler {
 
 func (s *Server) finish(r *http.Request, sw *statusWriter, info *reqInfo) {
 	status := sw.status
-	if status == 0 {
+	switch {
+	case status == 0 && info.gone:
+		status = StatusClientClosed
+	case status == 0:
 		status = http.StatusOK
 	}
 	total := time.Since(info.start)

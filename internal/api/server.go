@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -155,11 +156,27 @@ func ClassOf(r *http.Request) string {
 // its type for the access log and metrics. Internal errors are logged here,
 // once, with their cause.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		clientGone(w, r)
+		return
+	}
 	if t := problem.TypeOf(err); t == problem.Internal {
 		s.log.ErrorContext(r.Context(), "internal error",
 			slog.String(keyRequestID, requestID(r.Context())), slog.Any("error", err))
 	}
 	Error(w, r, err)
+}
+
+// StatusClientClosed is logged and counted for a request whose client went
+// away before the answer (nginx's 499); nothing is sent.
+const StatusClientClosed = 499
+
+// clientGone records a client that hung up: no answer can reach it, and it
+// is neither an internal error nor the service's fault.
+func clientGone(w http.ResponseWriter, r *http.Request) {
+	if info := infoOf(r.Context()); info != nil {
+		info.errType, info.gone = "", true
+	}
 }
 
 // Error writes err as problem+json for middleware built before the Server

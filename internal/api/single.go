@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"downloader/internal/cache"
@@ -239,8 +240,14 @@ func (s *Server) streamRaw(w http.ResponseWriter, r *http.Request, src *download
 		return
 	}
 	rc := http.NewResponseController(w)
-	_ = rc.Flush()
-	if _, err := io.Copy(flushWriter{w: w, rc: rc}, src.Stream); err != nil {
+	if n := declaredLength(h); n < 0 || n > 64<<10 {
+		// A long or open-ended stream shows its headers at once; a small
+		// body goes out with them in one write.
+		_ = rc.Flush()
+	}
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	if _, err := io.CopyBuffer(&flushWriter{w: w, rc: rc}, src.Stream, *buf); err != nil {
 		if r.Context().Err() != nil {
 			return // the client went away
 		}
@@ -251,23 +258,42 @@ func (s *Server) streamRaw(w http.ResponseWriter, r *http.Request, src *download
 	}
 }
 
-// flushWriter pushes each chunk out and extends the write deadline, so a
-// long stream is bounded by stalls, not by its total length.
+// flushWriter extends the write deadline as a stream progresses, so a
+// long download is bounded by stalls, not by its total length, and pushes
+// small writes out at once so a trickling upstream reaches the client as
+// it comes. Large writes go through net/http's buffering untouched.
 type flushWriter struct {
-	w  io.Writer
-	rc *http.ResponseController
+	w        io.Writer
+	rc       *http.ResponseController
+	deadline time.Time
 }
 
-// streamStall is how long one write to a slow client may take.
+// streamStall is how long a slow client may take to accept a stream's
+// next bytes.
 const streamStall = 60 * time.Second
 
-func (f flushWriter) Write(p []byte) (int, error) {
-	_ = f.rc.SetWriteDeadline(time.Now().Add(streamStall))
+// smallWrite is the size below which a write is flushed at once.
+const smallWrite = 4 << 10
+
+func (f *flushWriter) Write(p []byte) (int, error) {
+	if now := time.Now(); f.deadline.Sub(now) < streamStall-time.Second {
+		f.deadline = now.Add(streamStall)
+		_ = f.rc.SetWriteDeadline(f.deadline)
+	}
 	n, err := f.w.Write(p)
-	if err == nil {
+	if err == nil && n < smallWrite {
 		_ = f.rc.Flush()
 	}
 	return n, err
+}
+
+// declaredLength is the Content-Length set on h, or -1.
+func declaredLength(h http.Header) int64 {
+	n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 func rawContentType(src *download.Source) string {
@@ -317,6 +343,12 @@ func (s *Server) writeConverted(w http.ResponseWriter, r *http.Request,
 }
 
 var errExtraction = errors.New("extract article")
+
+// copyBufs recycles the buffers of raw streams.
+var copyBufs = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
 
 // remaining is what is left of the request's timeout (X-Timeout or the
 // default), at least a moment so a conversion can report it ran out.
