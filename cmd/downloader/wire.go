@@ -74,6 +74,7 @@ func newDownload(c *config.Config, f *fetch.Client, store cache.Store,
 		MaxRawBody:    int64(c.MaxRawBody),
 		CacheMaxEntry: int64(c.CacheMaxEntry),
 		Extractor:     download.NewExtractor(0),
+		Renders:       download.NewRenders(64 << 20),
 	}
 	if c.Cache && store != nil {
 		copts.MaxEntryBytes = int64(c.CacheMaxEntry)

@@ -71,7 +71,7 @@ func fillResult(ctx context.Context, svc *download.Service, maxBody int64, t job
 		res.Success = true
 		return nil
 	}
-	out, err := page.Render(ctx, f)
+	out, err := svc.Render(ctx, page, f)
 	if err != nil {
 		return err
 	}

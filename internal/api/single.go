@@ -374,7 +374,7 @@ func (s *Server) render(ctx context.Context, src *download.Source, f download.Fo
 	if len(formats) > 0 {
 		return s.renderMany(ctx, page, formats)
 	}
-	body, err := page.Render(ctx, f)
+	body, err := s.download.Render(ctx, page, f)
 	if err != nil {
 		if problem.TypeOf(err) == problem.Internal {
 			return nil, "", fmt.Errorf("%w: %w", errExtraction, err)
@@ -396,7 +396,7 @@ func (s *Server) renderMany(ctx context.Context, page *download.Page,
 			out[f], _ = encodeContent(page) // binary bodies as base64
 			continue
 		}
-		b, err := page.Render(ctx, f)
+		b, err := s.download.Render(ctx, page, f)
 		if err != nil {
 			return nil, "", err
 		}

@@ -47,3 +47,27 @@ func TestExtractorDeadline(t *testing.T) {
 		t.Errorf("free slot: %v", err)
 	}
 }
+
+func TestRendersRemembersExtractions(t *testing.T) {
+	x := NewExtractor(1)
+	svc := &Service{Extractor: x, Renders: NewRenders(1 << 20)}
+	html := "<html><body><article><p>" + strings.Repeat("Words of the article. ", 30) +
+		"</p></article></body></html>"
+	first, err := svc.Render(context.Background(), svc.Page(page("text/html", "", html).Src), Text)
+	if err != nil || !strings.Contains(string(first), "Words of the article.") {
+		t.Fatalf("first render: %q %v", first, err)
+	}
+	// With every extraction slot taken, only a remembered answer can come back.
+	x.slots <- struct{}{}
+	defer func() { <-x.slots }()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	again, err := svc.Render(ctx, svc.Page(page("text/html", "", html).Src), Text)
+	if err != nil || string(again) != string(first) {
+		t.Fatalf("second render: %q %v", again, err)
+	}
+	_, err = svc.Render(ctx, svc.Page(page("text/html", "", html+" ").Src), Text)
+	if problem.TypeOf(err) != problem.UpstreamTimeout {
+		t.Fatalf("other bytes must be extracted again: %v", err)
+	}
+}

@@ -35,6 +35,8 @@ type Service struct {
 	// Extractor bounds article extraction (concurrency, deadline); nil
 	// runs it inline.
 	Extractor *Extractor
+	// Renders remembers converted pages; nil converts every time.
+	Renders *Renders
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OnUpstream, when set, is called once per upstream exchange with its
