@@ -197,13 +197,13 @@ func (h *harness) scnMixed(ctx context.Context, s *scenario) error {
 	}
 	probeDur := pick(h.smoke, time.Second, 5*time.Second)
 	probe := load.Closed(ctx, h.client, 64, probeDur, 0, h.mixNext(svc, hits, 7))
-	rate := min(pick(h.smoke, 300, 5000), max(100, int(probe.RPS*0.8)/100*100))
+	rate := min(pick(h.smoke, 300, 5000), max(100, int(probe.RPS*0.5)/100*100))
 	s.Setup = fmt.Sprintf("A fresh service instance; 100 cacheable 10 KB URLs and the corpus "+
 		"pages (as text) warmed first. Mix: 70%% cache hits over the 100 URLs, 20%% uncached "+
 		"raw 10 KB (`no-store`), 9%% text of a random corpus page (`max-age=3600` at the "+
 		"origin, so the service may serve it from its cache), 1%% bad URLs (`ftp:`, a 400 "+
 		"expected). A %s closed-loop probe with 64 connections reached %.0f req/s; the run "+
-		"uses 80%% of it, capped at 5,000: **%d req/s** for %s with vegeta. RSS and "+
+		"uses 50%% of it, capped at 5,000: **%d req/s** for %s with vegeta. RSS and "+
 		"goroutines sampled every few seconds; start = the first sample after 10%% of the "+
 		"run.", probeDur, probe.RPS, rate, h.mixedDur)
 	var samples []sample
