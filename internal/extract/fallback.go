@@ -3,6 +3,7 @@ package extract
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -298,7 +299,7 @@ func readabilityCandidate(doc *html.Node, pageURL *url.URL,
 	}
 	once := readability.NewParser()
 	once.CharThresholds = 1
-	first, err := once.ParseDocument(doc, pageURL)
+	first, err := once.ParseDocument(readabilityView(doc), pageURL)
 	if err != nil || first.Node == nil || !usable(first.Node) {
 		return nil
 	}
@@ -332,4 +333,23 @@ func isJSONScript(n *html.Node) bool {
 		}
 	}
 	return false
+}
+
+// readabilityView copies doc without the subtrees readability's first
+// attempt strips anyway (see strippedByReadability), so that its copies
+// and scans of the page cost less.
+func readabilityView(doc *html.Node) *html.Node {
+	var cp func(n *html.Node, table, code int) *html.Node
+	cp = func(n *html.Node, table, code int) *html.Node {
+		out := &html.Node{Type: n.Type, Data: n.Data, DataAtom: n.DataAtom,
+			Namespace: n.Namespace, Attr: slices.Clone(n.Attr)}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && strippedByReadability(c, table, code) {
+				continue
+			}
+			out.AppendChild(cp(c, nextLevel(c, "table", table), nextLevel(c, "code", code)))
+		}
+		return out
+	}
+	return cp(doc, 0, 0)
 }
