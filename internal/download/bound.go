@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/net/html"
 
@@ -19,15 +21,24 @@ import (
 // finishes in the background and holds its slot until then, so a flood of
 // pathological pages costs at most Slots cores.
 type Extractor struct {
-	slots chan struct{}
+	slots   chan struct{}
+	waiting atomic.Int64
+	// maxWaiting is the queue beyond which a conversion is refused at
+	// once with 503: under overload, quick refusals keep raw downloads and
+	// cache hits fast instead of letting every request time out.
+	maxWaiting int64
 }
+
+// waitingPerSlot sizes the queue of conversions waiting for a slot.
+const waitingPerSlot = 8
 
 // NewExtractor allows slots concurrent extractions; 0 means GOMAXPROCS.
 func NewExtractor(slots int) *Extractor {
 	if slots <= 0 {
 		slots = runtime.GOMAXPROCS(0)
 	}
-	return &Extractor{slots: make(chan struct{}, slots)}
+	return &Extractor{slots: make(chan struct{}, slots),
+		maxWaiting: int64(slots * waitingPerSlot)}
 }
 
 // errConversionTime is the cause of a conversion cut by the deadline.
@@ -45,10 +56,8 @@ func (x *Extractor) Extract(ctx context.Context, page []byte, p *Page,
 		}
 		return a, err
 	}
-	select {
-	case x.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, timeUp(ctx)
+	if err := x.acquire(ctx); err != nil {
+		return nil, err
 	}
 	type result struct {
 		a   *extract.Article
@@ -68,6 +77,27 @@ func (x *Extractor) Extract(ctx context.Context, page []byte, p *Page,
 		return r.a, r.err
 	case <-ctx.Done():
 		return nil, timeUp(ctx)
+	}
+}
+
+// acquire takes a slot, waiting within ctx, unless too many wait already.
+func (x *Extractor) acquire(ctx context.Context) error {
+	select {
+	case x.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if x.waiting.Add(1) > x.maxWaiting {
+		x.waiting.Add(-1)
+		return &problem.Error{Type: problem.Unavailable, RetryAfter: 2 * time.Second,
+			Detail: "too many conversions are waiting; try again shortly"}
+	}
+	defer x.waiting.Add(-1)
+	select {
+	case x.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return timeUp(ctx)
 	}
 }
 

@@ -71,3 +71,27 @@ func TestRendersRemembersExtractions(t *testing.T) {
 		t.Fatalf("other bytes must be extracted again: %v", err)
 	}
 }
+
+func TestExtractorRefusesWhenTheQueueIsFull(t *testing.T) {
+	x := NewExtractor(1)
+	x.maxWaiting = 1
+	x.slots <- struct{}{}
+	defer func() { <-x.slots }()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	waiter := make(chan error, 1)
+	go func() {
+		_, err := x.Extract(ctx, nil, page("text/html", "", ""), extract.Options{})
+		waiter <- err
+	}()
+	for x.waiting.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	_, err := x.Extract(ctx, nil, page("text/html", "", ""), extract.Options{})
+	if p := problem.From(err); p.Type != problem.Unavailable || p.RetryAfter <= 0 {
+		t.Fatalf("over the queue: %v", err)
+	}
+	if err := <-waiter; problem.TypeOf(err) != problem.UpstreamTimeout {
+		t.Fatalf("the waiter: %v", err)
+	}
+}
