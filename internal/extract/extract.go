@@ -63,8 +63,10 @@ func Extract(ctx context.Context, page []byte, pageURL *url.URL, opts Options) (
 type config struct {
 	focus    trafilatura.ExtractionFocus
 	fallback bool
-	// lazyReadability runs go-readability only when it could win
-	lazyReadability bool
+	// lazyReadability runs go-readability only when it could win, on
+	// pages of at most readabilityElems elements (0: any)
+	lazyReadability  bool
+	readabilityElems int
 	// pruneInert drops comments, scripts and styles before the extractors
 	pruneInert bool
 	ownText    bool
@@ -77,14 +79,15 @@ type config struct {
 // defaultConfig is the pipeline that measured best on the corpus.
 func defaultConfig() config {
 	return config{
-		focus:           trafilatura.Balanced,
-		fallback:        true,
-		lazyReadability: true,
-		pruneInert:      true,
-		ownText:         true,
-		dateMode:        trafilatura.Disabled,
-		links:           false,
-		dedup:           false, lead: true, leadDesc: false, leadDate: true,
+		focus:            trafilatura.Balanced,
+		fallback:         true,
+		lazyReadability:  true,
+		readabilityElems: 800,
+		pruneInert:       true,
+		ownText:          true,
+		dateMode:         trafilatura.Disabled,
+		links:            false,
+		dedup:            false, lead: true, leadDesc: false, leadDate: true,
 		phrases: true, linkRuns: true, tail: true,
 	}
 }

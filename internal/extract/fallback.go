@@ -72,7 +72,7 @@ func runTrafilatura(doc *html.Node, pageURL *url.URL,
 	// precision prunes the page before readability, favouring recall
 	// takes any candidate for short texts
 	if cfg.fallback && cfg.lazyReadability && cfg.focus == trafilatura.Balanced {
-		res, err = extractLazily(doc, pageURL, opts)
+		res, err = extractLazily(doc, pageURL, opts, cfg.readabilityElems)
 	} else {
 		res, err = trafilatura.ExtractDocument(doc, opts)
 	}
@@ -83,9 +83,10 @@ func runTrafilatura(doc *html.Node, pageURL *url.URL,
 }
 
 // extractLazily is trafilatura with its fallback, running readability
-// only when its result could be taken.
-func extractLazily(doc *html.Node, pageURL *url.URL,
-	opts trafilatura.Options) (*trafilatura.ExtractResult, error) {
+// only when its result could be taken and the page has at most maxElems
+// elements readability would score (0: any number).
+func extractLazily(doc *html.Node, pageURL *url.URL, opts trafilatura.Options,
+	maxElems int) (*trafilatura.ExtractResult, error) {
 	probe := newProbe()
 	opts.FallbackCandidates = &trafilatura.FallbackCandidates{
 		Others:      []*html.Node{probe},
@@ -98,7 +99,7 @@ func extractLazily(doc *html.Node, pageURL *url.URL,
 		opts.FallbackCandidates = nil
 		return trafilatura.ExtractDocument(doc, opts)
 	case readabilityMayWin(doc, res):
-		cand := readabilityCandidate(doc, pageURL, res)
+		cand := readabilityCandidate(doc, pageURL, res, maxElems)
 		if cand == nil {
 			return res, err
 		}
@@ -289,8 +290,17 @@ func textLen(n *html.Node, limit int) int {
 // also keeps short share widgets) tells first whether readability is
 // worth asking properly; a page whose article only the looser retries
 // would find loses the fallback (none of the corpus pages does).
+//
+// Readability's link-density scoring grows with elements times text: past
+// maxElems elements (800: about 20 ms on one core) the page keeps
+// trafilatura's own text. Of the corpus, one page is over the budget
+// (986 elements, 24 ms), and readability does not win there.
 func readabilityCandidate(doc *html.Node, pageURL *url.URL,
-	res *trafilatura.ExtractResult) *html.Node {
+	res *trafilatura.ExtractResult, maxElems int) *html.Node {
+	view, elems := readabilityView(doc)
+	if maxElems > 0 && elems > maxElems {
+		return nil
+	}
 	got := textLen(res.ContentNode, 1<<30)
 	border := isBorderline(res.ContentNode)
 	usable := func(n *html.Node) bool {
@@ -299,7 +309,7 @@ func readabilityCandidate(doc *html.Node, pageURL *url.URL,
 	}
 	once := readability.NewParser()
 	once.CharThresholds = 1
-	first, err := once.ParseDocument(readabilityView(doc), pageURL)
+	first, err := once.ParseDocument(view, pageURL)
 	if err != nil || first.Node == nil || !usable(first.Node) {
 		return nil
 	}
@@ -337,8 +347,9 @@ func isJSONScript(n *html.Node) bool {
 
 // readabilityView copies doc without the subtrees readability's first
 // attempt strips anyway (see strippedByReadability), so that its copies
-// and scans of the page cost less.
-func readabilityView(doc *html.Node) *html.Node {
+// and scans of the page cost less, and counts the elements copied.
+func readabilityView(doc *html.Node) (*html.Node, int) {
+	elems := 0
 	var cp func(n *html.Node, table, code int) *html.Node
 	cp = func(n *html.Node, table, code int) *html.Node {
 		out := &html.Node{Type: n.Type, Data: n.Data, DataAtom: n.DataAtom,
@@ -347,9 +358,12 @@ func readabilityView(doc *html.Node) *html.Node {
 			if c.Type == html.ElementNode && strippedByReadability(c, table, code) {
 				continue
 			}
+			if c.Type == html.ElementNode {
+				elems++
+			}
 			out.AppendChild(cp(c, nextLevel(c, "table", table), nextLevel(c, "code", code)))
 		}
 		return out
 	}
-	return cp(doc, 0, 0)
+	return cp(doc, 0, 0), elems
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	trafilatura "github.com/markusmobius/go-trafilatura"
 	"golang.org/x/net/html"
 )
 
@@ -156,5 +157,42 @@ func TestPruneInert(t *testing.T) {
 		`<div>also kept</div></body></html>`
 	if b.String() != want {
 		t.Errorf("pruned tree\n got %s\nwant %s", b.String(), want)
+	}
+}
+
+func TestReadabilityBudget(t *testing.T) {
+	var page string
+	for _, tc := range lazyCases() {
+		if tc.name == "article among much other text" {
+			page = tc.page
+		}
+	}
+	doc := parseBody(t, page)
+	u, _ := url.Parse("https://example.org/news/clocks")
+	opts := trafilaturaOptions(u, defaultConfig())
+	opts.FallbackCandidates = &trafilatura.FallbackCandidates{
+		Readability: &html.Node{Type: html.ElementNode, Data: "div"},
+	}
+	res, err := trafilatura.ExtractDocument(doc, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, elems := readabilityView(doc)
+	tests := []struct {
+		name     string
+		maxElems int
+		want     bool
+	}{
+		{"no budget", 0, true},
+		{"within the budget", elems, true},
+		{"over the budget", elems - 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := readabilityCandidate(doc, u, res, tt.maxElems) != nil
+			if got != tt.want {
+				t.Errorf("candidate = %v, want %v (page of %d elements)", got, tt.want, elems)
+			}
+		})
 	}
 }

@@ -24,6 +24,7 @@ func variants() []variant {
 		{"no fallback", with(func(c *config) { c.fallback = false })},
 		{"readability always", with(func(c *config) { c.lazyReadability = false })},
 		{"inert nodes kept", with(func(c *config) { c.pruneInert = false })},
+		{"no readability budget", with(func(c *config) { c.readabilityElems = 0 })},
 		{"precision", with(func(c *config) { c.focus = trafilatura.FavorPrecision })},
 		{"recall", with(func(c *config) { c.focus = trafilatura.FavorRecall })},
 		{"precision no fallback", with(func(c *config) {
