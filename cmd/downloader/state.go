@@ -100,7 +100,8 @@ func newJobs(ctx context.Context, c *config.Config, log *slog.Logger,
 			Prefix: keyPrefix + "jobs:", VisibilityTimeout: c.VisibilityTimeout,
 		})
 	}
-	mgr := jobs.NewManager(store, queue, api.BatchFetcher(svc, int64(c.MaxBody), c.Timeout), jobs.Options{
+	fetcher := api.BatchFetcher(svc, int64(c.MaxBody), c.Timeout)
+	mgr := jobs.NewManager(store, queue, fetcher, jobs.Options{
 		TTL:                  c.JobTTL,
 		MaxResultBytesPerJob: int64(c.JobResultBytes),
 		PerHostLimit:         c.BatchHostLimit,
@@ -131,7 +132,9 @@ func webhookClient(guard *netguard.Guard) *http.Client {
 			TLSHandshakeTimeout: 5 * time.Second,
 			MaxIdleConnsPerHost: 4,
 		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
 	}
 }
 

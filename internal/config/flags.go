@@ -42,7 +42,8 @@ func Bind(fs *pflag.FlagSet, c *Config) {
 		"these domains and their subdomains are refused")
 
 	fs.StringVar(&c.UserAgent, "user-agent", c.UserAgent, "User-Agent sent upstream")
-	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", c.ConnectTimeout, "upstream connect timeout")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", c.ConnectTimeout,
+		"upstream connect timeout")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", c.HeaderTimeout,
 		"wait for the upstream's response headers")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout,

@@ -157,7 +157,8 @@ func (s *Service) openDirect(ctx context.Context, req Request) (*Source, error) 
 	return src, nil
 }
 
-func (s *Service) do(ctx context.Context, req Request, stale *cache.Entry) (*fetch.Response, error) {
+func (s *Service) do(ctx context.Context, req Request,
+	stale *cache.Entry) (*fetch.Response, error) {
 	resp, err := s.fetch(ctx, req, stale)
 	if s.OnUpstream != nil && err != nil && ctx.Err() == nil {
 		s.OnUpstream(string(problem.TypeOf(err)), 0, 0)
@@ -175,7 +176,8 @@ func (s *Service) observe(resp *fetch.Response, err error) {
 		resp.HeadersAt.Sub(resp.Started))
 }
 
-func (s *Service) fetch(ctx context.Context, req Request, stale *cache.Entry) (*fetch.Response, error) {
+func (s *Service) fetch(ctx context.Context, req Request,
+	stale *cache.Entry) (*fetch.Response, error) {
 	limit := s.MaxBody
 	if !req.Buffered && s.MaxRawBody > 0 {
 		limit = s.MaxRawBody
@@ -204,7 +206,8 @@ func conditional(e *cache.Entry) http.Header {
 
 // load is the cache's loader: it fetches and buffers the body, or hands
 // back a live stream that is not for the cache.
-func (s *Service) load(ctx context.Context, req Request, stale *cache.Entry) (*cache.Entry, time.Duration, error) {
+func (s *Service) load(ctx context.Context, req Request,
+	stale *cache.Entry) (*cache.Entry, time.Duration, error) {
 	start := time.Now()
 	resp, err := s.do(ctx, req, stale)
 	if err != nil {
