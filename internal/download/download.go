@@ -184,24 +184,9 @@ func (s *Service) fetch(ctx context.Context, req Request,
 	}
 	fr := &fetch.Request{URL: req.URL, Timeout: req.Timeout, MaxBody: limit}
 	if stale != nil {
-		fr.Header = conditional(stale)
+		fr.Header = stale.Conditional()
 	}
 	return s.Fetch.Do(ctx, fr)
-}
-
-// conditional builds the validators of a stale entry (RFC 9110 §13.1).
-func conditional(e *cache.Entry) http.Header {
-	h := http.Header{}
-	if v := e.Header.Get("ETag"); v != "" {
-		h.Set("If-None-Match", v)
-	}
-	if v := e.Header.Get("Last-Modified"); v != "" {
-		h.Set("If-Modified-Since", v)
-	}
-	if len(h) == 0 {
-		return nil
-	}
-	return h
 }
 
 // load is the cache's loader: it fetches and buffers the body, or hands
