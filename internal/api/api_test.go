@@ -428,3 +428,31 @@ func TestWrongMethodOnServiceRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestRevalidation(t *testing.T) {
+	var conditional atomic.Int64
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Cache-Control", "max-age=0")
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			conditional.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		io.WriteString(w, "versioned body")
+	}))
+	defer origin.Close()
+	svc := newService(t)
+	first := do(t, "GET", svc.URL+"/"+origin.URL+"/v")
+	second := do(t, "GET", svc.URL+"/"+origin.URL+"/v")
+	if first.header.Get("X-Cache") != "MISS" || second.header.Get("X-Cache") != "REVALIDATED" ||
+		string(second.body) != "versioned body" || conditional.Load() != 1 {
+		t.Fatalf("X-Cache %q then %q, body %q, conditional requests %d",
+			first.header.Get("X-Cache"), second.header.Get("X-Cache"), second.body,
+			conditional.Load())
+	}
+	third := do(t, "GET", svc.URL+"/"+origin.URL+"/v", "Cache-Control", "no-cache")
+	if third.header.Get("X-Cache") != "REVALIDATED" || conditional.Load() != 2 {
+		t.Errorf("no-cache: %q, conditional %d", third.header.Get("X-Cache"), conditional.Load())
+	}
+}
