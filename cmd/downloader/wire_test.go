@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"downloader/internal/config"
+	"downloader/internal/jobs"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -255,4 +256,64 @@ func TestLimitsKeysAndQuotas(t *testing.T) {
 	if st != 200 || !strings.Contains(body, `"key":"quota"`) || strings.Contains(body, "alice") {
 		t.Fatalf("usage: %d %s", st, body)
 	}
+}
+
+func TestBatchCallbackIsSignedAndGuarded(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer origin.Close()
+	got := make(chan *http.Request, 4)
+	bodies := make(chan []byte, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- b
+	}))
+	defer receiver.Close()
+	svc, _ := wired(t, map[string]string{
+		"DOWNLOADER_SSRF_ALLOW": "127.0.0.1/32", "DOWNLOADER_REDIS_URL": "",
+		"DOWNLOADER_CALLBACK_SECRET": "default-secret",
+	})
+	st, _, body := postJSON(t, svc.URL+"/batch", `{"urls": ["`+origin.URL+`/a"],
+		"callback_url": "`+receiver.URL+`/cb"}`)
+	if st != 202 {
+		t.Fatalf("submit: %d %s", st, body)
+	}
+	select {
+	case r := <-got:
+		b := <-bodies
+		sig := r.Header.Get(jobs.SignatureHeader)
+		if err := jobs.Verify("default-secret", sig, b, time.Now(), time.Minute); err != nil {
+			t.Errorf("signature %q: %v", sig, err)
+		}
+		if !strings.Contains(string(b), `"completed"`) {
+			t.Errorf("callback body %s", b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no callback")
+	}
+
+	// A callback to an internal address is refused by the same policy:
+	// the job still completes, nothing is sent.
+	st, h, body := postJSON(t, svc.URL+"/batch", `{"urls": ["`+origin.URL+`/b"],
+		"callback_url": "http://10.0.0.1/cb"}`)
+	if st != 202 {
+		t.Fatalf("submit: %d %s", st, body)
+	}
+	for i := 0; i < 50; i++ {
+		_, _, b := fetchURL(t, svc.URL+h.Get("Location"))
+		if strings.Contains(b, `"completed"`) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for i := 0; i < 50; i++ {
+		_, _, scrape := fetchURL(t, svc.URL+"/metrics")
+		if strings.Contains(scrape, `downloader_ssrf_refusals_total{reason="private"} 1`) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the callback to 10.0.0.1 was not refused by the SSRF policy")
 }
