@@ -87,7 +87,29 @@ func dropFurniture(blocks []string) []string {
 func isFurniture(b string) bool {
 	n := wordCount(b)
 	return n <= 30 && boilerRE.MatchString(b) ||
-		n <= 12 && furnitureRE.MatchString(strings.TrimSpace(b))
+		n <= 12 && mayBeFurniture(b) && furnitureRE.MatchString(strings.TrimSpace(b))
+}
+
+// furniturePrefixes and furnitureWords are what a paragraph furnitureRE
+// matches starts with or holds, lower-cased: a test that spares the
+// regexp (its backtracking was a third of the time on pages of many
+// short paragraphs) on almost every paragraph.
+var (
+	furniturePrefixes = []string{"ad", "thank", "sorry", "share", "tweet", "email",
+		"print", "comment", "newsletter", "an error", "this copy", "all rights",
+		"copyright", "©"}
+	furnitureWords = []string{"newsletter", "please try again", "all rights reserved"}
+)
+
+// mayBeFurniture reports whether furnitureRE could match b.
+func mayBeFurniture(b string) bool {
+	low := strings.ToLower(strings.TrimSpace(b))
+	for _, p := range furniturePrefixes {
+		if strings.HasPrefix(low, p) {
+			return true
+		}
+	}
+	return containsAny(low, furnitureWords)
 }
 
 // minLinkRun is the length of a run of link-only paragraphs that marks a

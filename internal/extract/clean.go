@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"index/suffixarray"
 	"regexp"
 	"strings"
 
@@ -18,7 +19,17 @@ type pageHints struct {
 	linkSet     map[string]bool
 	longestLink int               // length of the longest normalised link text
 	norms       map[string]string // normText of the paragraphs seen
+	// scanned is how many bytes of links the substring checks have read;
+	// past linkScanBudget they use linkIndex instead
+	scanned   int
+	linkIndex *suffixarray.Index
 }
+
+// linkScanBudget is how much of the link texts the substring checks of
+// isLinkText read before they index them: one scan each is cheapest on
+// ordinary pages (a few checks over a few kilobytes), and quadratic on a
+// page of many paragraphs and many links.
+const linkScanBudget = 1 << 20
 
 // norm is normText(b), computed once per paragraph.
 func (h *pageHints) norm(b string) string {
@@ -99,7 +110,21 @@ func (h *pageHints) isLinkText(block string) bool {
 	}
 	// normalised texts hold no "|": the set says whether "|n|" is in links
 	return h.linkSet[n] ||
-		len(n) > 12 && len(n) <= h.longestLink && strings.Contains(h.links, n)
+		len(n) > 12 && len(n) <= h.longestLink && h.inLinks(n)
+}
+
+// inLinks reports whether n is part of a link text: a scan of links while
+// the scans stay under linkScanBudget, then a lookup in a suffix array of
+// links (built once, in linear time; each lookup is logarithmic).
+func (h *pageHints) inLinks(n string) bool {
+	if h.linkIndex == nil && h.scanned+len(h.links) <= linkScanBudget {
+		h.scanned += len(h.links)
+		return strings.Contains(h.links, n)
+	}
+	if h.linkIndex == nil {
+		h.linkIndex = suffixarray.New([]byte(h.links))
+	}
+	return len(h.linkIndex.Lookup([]byte(n), 1)) > 0
 }
 
 // isTitle reports whether the block repeats the page's headline.

@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -106,7 +105,7 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 				"extract article")
 		}
 	}()
-	doc, err := html.Parse(bytes.NewReader(page))
+	doc, err := parsePage(page)
 	if err != nil {
 		return nil, problem.Wrap(problem.Internal, err, "parse page")
 	}
@@ -128,8 +127,7 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 	if opts.Markdown || opts.HTML {
 		rich = indexRichLeaves(doc)
 	}
-	content, tm := runTrafilatura(doc, pageURL, cfg)
-	mergeMeta(art, tm)
+	content, cfg := findContent(doc, pageURL, art, cfg)
 	if content == nil {
 		return art, ctxErr(ctx)
 	}
@@ -147,6 +145,24 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 		}
 	}
 	return art, ctxErr(ctx)
+}
+
+// findContent finds the article of doc with trafilatura, filling the
+// metadata it finds into art, or renders the page's main region when
+// trafilatura finds no article or the page is too large for it (see
+// page.go). The returned config is cfg without the lead filter for a
+// page rendered as a whole, whose headline belongs to it.
+func findContent(doc *html.Node, pageURL *url.URL, art *Article,
+	cfg config) (*html.Node, config) {
+	if paragraphWork(doc) <= maxParagraphWork {
+		content, tm, baseline := runTrafilatura(doc, pageURL, cfg)
+		mergeMeta(art, tm)
+		if content != nil && !baseline {
+			return content, cfg
+		}
+	}
+	cfg.lead = false
+	return pageContent(doc), cfg
 }
 
 // ctxErr reports a context that ended while the extractors ran.

@@ -62,9 +62,11 @@ func newProbe() *html.Node {
 }
 
 // runTrafilatura finds the content node of doc; nil when the page has no
-// article long enough to be one.
+// article long enough to be one. baseline reports that trafilatura found
+// no article and fell back to its flattened baseline (known only on the
+// lazy path; see page.go).
 func runTrafilatura(doc *html.Node, pageURL *url.URL,
-	cfg config) (*html.Node, trafilatura.Metadata) {
+	cfg config) (content *html.Node, meta trafilatura.Metadata, baseline bool) {
 	opts := trafilaturaOptions(pageURL, cfg)
 	var res *trafilatura.ExtractResult
 	var err error
@@ -72,41 +74,79 @@ func runTrafilatura(doc *html.Node, pageURL *url.URL,
 	// precision prunes the page before readability, favouring recall
 	// takes any candidate for short texts
 	if cfg.fallback && cfg.lazyReadability && cfg.focus == trafilatura.Balanced {
-		res, err = extractLazily(doc, pageURL, opts, cfg.readabilityElems)
+		res, baseline, err = extractLazily(doc, pageURL, opts, cfg.readabilityElems)
 	} else {
 		res, err = trafilatura.ExtractDocument(doc, opts)
+		baseline = isShortBaseline(res)
 	}
 	if err != nil || res == nil {
-		return nil, trafilatura.Metadata{}
+		return nil, trafilatura.Metadata{}, false
 	}
-	return res.ContentNode, res.Metadata
+	return res.ContentNode, res.Metadata, baseline
 }
 
 // extractLazily is trafilatura with its fallback, running readability
 // only when its result could be taken and the page has at most maxElems
-// elements readability would score (0: any number).
+// elements readability would score (0: any number). baseline reports
+// that the result is trafilatura's baseline.
 func extractLazily(doc *html.Node, pageURL *url.URL, opts trafilatura.Options,
-	maxElems int) (*trafilatura.ExtractResult, error) {
+	maxElems int) (res *trafilatura.ExtractResult, baseline bool, err error) {
 	probe := newProbe()
 	opts.FallbackCandidates = &trafilatura.FallbackCandidates{
 		Others:      []*html.Node{probe},
 		Readability: &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div},
 	}
-	res, err := trafilatura.ExtractDocument(doc, opts)
+	res, err = trafilatura.ExtractDocument(doc, opts)
 	switch {
 	case err == nil && res != nil && res.ContentNode == probe:
 		// its own text is short: the full fallback, as trafilatura does it
 		opts.FallbackCandidates = nil
-		return trafilatura.ExtractDocument(doc, opts)
+		res, err = trafilatura.ExtractDocument(doc, opts)
+		return res, isBaseline(res), err
 	case readabilityMayWin(doc, res):
 		cand := readabilityCandidate(doc, pageURL, res, maxElems)
 		if cand == nil {
-			return res, err
+			return res, false, err
 		}
 		opts.FallbackCandidates = &trafilatura.FallbackCandidates{Readability: cand}
-		return trafilatura.ExtractDocument(doc, opts)
+		res, err = trafilatura.ExtractDocument(doc, opts)
+		return res, false, err
 	}
-	return res, err
+	return res, false, err
+}
+
+// isBaseline reports whether res, trafilatura's result on a page whose own
+// text is too short, is its baseline. Readability's and domdistiller's
+// articles are <div>s; its own extraction and the baseline are <body>s,
+// and on this path its own extraction is always replaced.
+func isBaseline(res *trafilatura.ExtractResult) bool {
+	return res != nil && res.ContentNode != nil && res.ContentNode.Data == "body"
+}
+
+// isShortBaseline reports, without the probe, a result that can only be
+// trafilatura's baseline: a <body> of plain paragraphs whose text is under
+// minExtracted (shorter extractions are always replaced by the baseline;
+// a longer baseline is not told from an extraction of plain paragraphs).
+func isShortBaseline(res *trafilatura.ExtractResult) bool {
+	if !isBaseline(res) || utf8.RuneCountInString(res.ContentText) >= minExtracted {
+		return false
+	}
+	for c := res.ContentNode.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && (c.Data != "p" || hasElementChild(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasElementChild reports whether n has an element among its children.
+func hasElementChild(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode {
+			return true
+		}
+	}
+	return false
 }
 
 // readabilityMayWin reports whether go-readability could beat
