@@ -50,9 +50,10 @@ type Article struct {
 
 // Extract finds the main article of page, an HTML document already
 // converted to UTF-8, fetched from pageURL (nil when unknown). A page with
-// no recognisable article still returns its metadata and an empty Text; an
-// error is returned only when the context ends (wrapping
-// [problem.UpstreamTimeout]) or the extractor itself breaks
+// no recognisable article returns its main region, rendered as a whole
+// (empty when it has no text); a page nested too deep for the parser is
+// read flattened. An error is returned only when the context ends
+// (wrapping [problem.UpstreamTimeout]) or the extractor itself breaks
 // ([problem.Internal]).
 func Extract(ctx context.Context, page []byte, pageURL *url.URL, opts Options) (*Article, error) {
 	return extractWith(ctx, page, pageURL, opts, defaultConfig())
