@@ -75,6 +75,9 @@ type config struct {
 	links      bool // keep links and images in the content tree
 	// paragraph filters, see cleanBlocks
 	dedup, lead, leadDesc, leadDate, phrases, linkRuns, tail bool
+	// wholePage is set for a page rendered as a whole (see findContent):
+	// when the filters would leave nothing, its paragraphs are kept
+	wholePage bool
 }
 
 // defaultConfig is the pipeline that measured best on the corpus.
@@ -135,6 +138,9 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 	fixCodeBlocks(content)
 	blocks := blocksOf(content)
 	kept := cleanBlocks(blocks, hints, cfg)
+	if cfg.wholePage && len(kept) == 0 {
+		kept = blocks // a page of furniture only: that is what it says
+	}
 	art.Text = strings.Join(kept, "\n\n")
 	if !cfg.ownText {
 		art.Text = strings.TrimSpace(nodeText(content))
@@ -151,8 +157,8 @@ func extractWith(ctx context.Context, page []byte, pageURL *url.URL, opts Option
 // findContent finds the article of doc with trafilatura, filling the
 // metadata it finds into art, or renders the page's main region when
 // trafilatura finds no article or the page is too large for it (see
-// page.go). The returned config is cfg without the lead filter for a
-// page rendered as a whole, whose headline belongs to it.
+// page.go). For a page rendered as a whole the returned config keeps
+// only the furniture filter: its headline belongs to it.
 func findContent(doc *html.Node, pageURL *url.URL, art *Article,
 	cfg config) (*html.Node, config) {
 	if paragraphWork(doc) <= maxParagraphWork {
@@ -162,7 +168,9 @@ func findContent(doc *html.Node, pageURL *url.URL, art *Article,
 			return content, cfg
 		}
 	}
-	cfg.lead = false
+	// its menus and asides are gone with the chrome; lists of links in
+	// its main region are its content
+	cfg.lead, cfg.linkRuns, cfg.tail, cfg.wholePage = false, false, false, true
 	return pageContent(doc), cfg
 }
 
