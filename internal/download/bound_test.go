@@ -95,3 +95,23 @@ func TestExtractorRefusesWhenTheQueueIsFull(t *testing.T) {
 		t.Fatalf("the waiter: %v", err)
 	}
 }
+
+func TestRendersHonourNoStore(t *testing.T) {
+	x := NewExtractor(1)
+	svc := &Service{Extractor: x, Renders: NewRenders(1 << 20)}
+	html := "<html><body><article><p>" + strings.Repeat("Stored words. ", 30) +
+		"</p></article></body></html>"
+	if _, err := svc.Render(context.Background(), svc.Page(page("text/html", "", html).Src),
+		Text); err != nil {
+		t.Fatal(err)
+	}
+	x.slots <- struct{}{}
+	defer func() { <-x.slots }()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	p := svc.Page(page("text/html", "", html).Src)
+	p.Src.NoStore = true
+	if _, err := svc.Render(ctx, p, Text); problem.TypeOf(err) != problem.UpstreamTimeout {
+		t.Fatalf("no-store must extract again: %v", err)
+	}
+}

@@ -75,7 +75,10 @@ type Source struct {
 	// private to buffer; the caller must Close it.
 	Stream io.ReadCloser
 
-	Cache    cache.Result
+	Cache cache.Result
+	// NoStore is the client's Cache-Control: no-store; remembered
+	// conversions are bypassed too.
+	NoStore  bool
 	StoredAt time.Time
 	Age      time.Duration
 
@@ -276,6 +279,7 @@ func entryOf(req Request, resp *fetch.Response, body []byte) *cache.Entry {
 
 func fromEntry(req Request, e *cache.Entry, res cache.Result, now time.Time) *Source {
 	return &Source{
+		NoStore:     req.Directive.NoStore,
 		URL:         req.URL.String(),
 		FinalURL:    e.FinalURL,
 		Redirects:   e.Redirects,

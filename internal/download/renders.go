@@ -37,9 +37,10 @@ func renderKey(p *Page, f Format) string {
 }
 
 // Render converts p to f through the remembered outputs. Only article
-// extractions (HTML to text or Markdown) are worth remembering.
+// extractions (HTML to text or Markdown) are worth remembering; a client's
+// no-store bypasses them like the response cache.
 func (s *Service) Render(ctx context.Context, p *Page, f Format) ([]byte, error) {
-	if s.Renders == nil || p.Kind != KindHTML || (f != Text && f != Markdown) {
+	if s.Renders == nil || p.Src.NoStore || p.Kind != KindHTML || (f != Text && f != Markdown) {
 		return p.Render(ctx, f)
 	}
 	key := renderKey(p, f)
