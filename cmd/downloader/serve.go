@@ -47,6 +47,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer app.close()
 
+	if c.DebugListen != "" {
+		stop, err := serveDebug(c.DebugListen, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)

@@ -456,3 +456,37 @@ func TestRevalidation(t *testing.T) {
 		t.Errorf("no-cache: %q, conditional %d", third.header.Get("X-Cache"), conditional.Load())
 	}
 }
+
+func TestRawStreamTrickles(t *testing.T) {
+	release := make(chan struct{})
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "text/plain") // sniffing waits for 16 bytes
+		io.WriteString(w, "first bytes of a stream ")
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "second")
+	}))
+	defer origin.Close()
+	defer close(release)
+	svc := newService(t)
+	resp, err := http.Get(svc.URL + "/" + origin.URL + "/t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := make(chan string, 1)
+	go func() {
+		b := make([]byte, 24)
+		n, _ := io.ReadFull(resp.Body, b)
+		got <- string(b[:n])
+	}()
+	select {
+	case s := <-got:
+		if s != "first bytes of a stream " {
+			t.Fatalf("first bytes %q", s)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the first bytes of a trickling upstream did not reach the client")
+	}
+}

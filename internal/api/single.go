@@ -247,7 +247,10 @@ func (s *Server) streamRaw(w http.ResponseWriter, r *http.Request, src *download
 	}
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
-	if _, err := io.CopyBuffer(&flushWriter{w: w, rc: rc}, src.Stream, *buf); err != nil {
+	fw := &flushWriter{w: w, rc: rc}
+	_, err := io.CopyBuffer(fw, src.Stream, *buf)
+	fw.stop()
+	if err != nil {
 		if r.Context().Err() != nil {
 			return // the client went away
 		}
@@ -260,31 +263,64 @@ func (s *Server) streamRaw(w http.ResponseWriter, r *http.Request, src *download
 
 // flushWriter extends the write deadline as a stream progresses, so a
 // long download is bounded by stalls, not by its total length, and pushes
-// small writes out at once so a trickling upstream reaches the client as
-// it comes. Large writes go through net/http's buffering untouched.
+// buffered bytes out within flushLatency of their write, so a trickling
+// upstream reaches the client as it comes while a fast one goes out in
+// full buffers (as httputil.ReverseProxy's FlushInterval does).
 type flushWriter struct {
 	w        io.Writer
 	rc       *http.ResponseController
 	deadline time.Time
+
+	mu      sync.Mutex
+	timer   *time.Timer
+	pending bool
+	stopped bool
 }
 
 // streamStall is how long a slow client may take to accept a stream's
 // next bytes.
 const streamStall = 60 * time.Second
 
-// smallWrite is the size below which a write is flushed at once.
-const smallWrite = 4 << 10
+// flushLatency is the longest written bytes wait in the buffer.
+const flushLatency = 20 * time.Millisecond
 
 func (f *flushWriter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if now := time.Now(); f.deadline.Sub(now) < streamStall-time.Second {
 		f.deadline = now.Add(streamStall)
 		_ = f.rc.SetWriteDeadline(f.deadline)
 	}
 	n, err := f.w.Write(p)
-	if err == nil && n < smallWrite {
-		_ = f.rc.Flush()
+	if err != nil || f.pending {
+		return n, err
+	}
+	f.pending = true
+	if f.timer == nil {
+		f.timer = time.AfterFunc(flushLatency, f.delayedFlush)
+	} else {
+		f.timer.Reset(flushLatency)
 	}
 	return n, err
+}
+
+func (f *flushWriter) delayedFlush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pending && !f.stopped {
+		_ = f.rc.Flush()
+		f.pending = false
+	}
+}
+
+// stop ends delayed flushes; it must run before the handler returns.
+func (f *flushWriter) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	if f.timer != nil {
+		f.timer.Stop()
+	}
 }
 
 // declaredLength is the Content-Length set on h, or -1.

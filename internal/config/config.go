@@ -24,6 +24,7 @@ type Config struct {
 	LogLevel      string        // --log-level: debug, info, warn, error; default info
 	LogFormat     string        // --log-format: json or text; default json
 	AccessLog     bool          // --access-log: one line per request; default true
+	DebugListen   string        // --debug-listen: pprof on host:port when set; default off
 
 	SSRFAllow    string // --ssrf-allow: CIDRs that may be dialled although internal
 	SSRFDeny     string // --ssrf-deny: extra CIDRs that are never dialled

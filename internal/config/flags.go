@@ -29,6 +29,8 @@ func Bind(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json, or text for a terminal")
 	fs.BoolVar(&c.AccessLog, "access-log", c.AccessLog, "log one line per request")
+	fs.StringVar(&c.DebugListen, "debug-listen", c.DebugListen,
+		"serve Go's pprof profiles on this host:port (keep it private; empty: off)")
 
 	fs.StringVar(&c.SSRFAllow, "ssrf-allow", c.SSRFAllow,
 		"comma-separated CIDRs that may be dialled although internal (e.g. 127.0.0.1/32)")
