@@ -1,36 +1,14 @@
 package auth
 
 import (
-	"sync"
 	"testing"
 	"time"
 
-	"downloader/internal/redistest"
-
 	"github.com/redis/go-redis/v9"
+
+	"downloader/internal/redistest"
+	"downloader/internal/testclock"
 )
-
-// clock is an injectable clock that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock {
-	return &clock{t: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // sharedRedis connects to the shared Redis under a fresh key prefix.
 func sharedRedis(t testing.TB) (*redis.Client, string) {
@@ -44,8 +22,7 @@ func privateRedis(t testing.TB) (addr string, stop func()) {
 	return redistest.Private(t)
 }
 
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+// clock is the tests' clock, moved by hand.
+type clock = testclock.Clock
+
+func newClock() *clock { return testclock.New(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)) }

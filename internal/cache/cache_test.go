@@ -58,27 +58,27 @@ func TestCacheRules(t *testing.T) {
 		{name: "miss then hit until stale", run: func(t *testing.T, e *env) {
 			e.o.set(200, "v1", "Cache-Control", "max-age=60")
 			e.expect(t, Directive{}, Miss, "v1", 1)
-			e.clk.Advance(59 * time.Second)
+			e.clk.Add(59 * time.Second)
 			got := e.expect(t, Directive{}, Hit, "v1", 1)
 			if age := got.Age(e.clk.Now()); age != 59*time.Second {
 				t.Errorf("Age = %v, want 59s", age)
 			}
 			e.o.set(200, "v2", "Cache-Control", "max-age=60")
-			e.clk.Advance(time.Second)
+			e.clk.Add(time.Second)
 			e.expect(t, Directive{}, Miss, "v2", 2)
 			e.expect(t, Directive{}, Hit, "v2", 2)
 		}},
 		{name: "default ttl when upstream says nothing", run: func(t *testing.T, e *env) {
 			e.expect(t, Directive{}, Miss, "v1", 1)
-			e.clk.Advance(10*time.Minute - time.Second) // text/plain: 10 min
+			e.clk.Add(10*time.Minute - time.Second) // text/plain: 10 min
 			e.expect(t, Directive{}, Hit, "v1", 1)
-			e.clk.Advance(time.Second)
+			e.clk.Add(time.Second)
 			e.expect(t, Directive{}, Miss, "v1", 2)
 		}},
 		{name: "revalidate with ETag", run: func(t *testing.T, e *env) {
 			e.o.set(200, "v1", "Cache-Control", "max-age=60", "ETag", `"e1"`)
 			e.expect(t, Directive{}, Miss, "v1", 1)
-			e.clk.Advance(2 * time.Minute)
+			e.clk.Add(2 * time.Minute)
 			e.o.set(200, "v1", "Cache-Control", "max-age=120", "ETag", `"e1"`, "X-New", "1")
 			got := e.expect(t, Directive{}, Revalidated, "v1", 2)
 			if e.o.ifNoneMatch[1] != `"e1"` || e.o.notModifieds != 1 {
@@ -88,15 +88,15 @@ func TestCacheRules(t *testing.T) {
 				t.Errorf("refreshed header = %v", got.Header)
 			}
 			// the 304's max-age now rules, counted from the revalidation
-			e.clk.Advance(119 * time.Second)
+			e.clk.Add(119 * time.Second)
 			e.expect(t, Directive{}, Hit, "v1", 2)
-			e.clk.Advance(time.Second)
+			e.clk.Add(time.Second)
 			e.expect(t, Directive{}, Revalidated, "v1", 3)
 		}},
 		{name: "revalidate with Last-Modified", run: func(t *testing.T, e *env) {
 			e.o.set(200, "v1", "Cache-Control", "max-age=10", "Last-Modified", lastMod)
 			e.expect(t, Directive{}, Miss, "v1", 1)
-			e.clk.Advance(11 * time.Second)
+			e.clk.Add(11 * time.Second)
 			e.expect(t, Directive{}, Revalidated, "v1", 2)
 			if e.o.ifModSince[1] != lastMod || e.o.ifNoneMatch[1] != "" {
 				t.Errorf("origin saw If-Modified-Since %q", e.o.ifModSince)
@@ -106,7 +106,7 @@ func TestCacheRules(t *testing.T) {
 		{name: "changed body replaces the entry", run: func(t *testing.T, e *env) {
 			e.o.set(200, "v1", "Cache-Control", "max-age=10", "ETag", `"e1"`)
 			e.expect(t, Directive{}, Miss, "v1", 1)
-			e.clk.Advance(11 * time.Second)
+			e.clk.Add(11 * time.Second)
 			e.o.set(200, "v2", "Cache-Control", "max-age=10", "ETag", `"e2"`)
 			e.expect(t, Directive{}, Miss, "v2", 2)
 			e.expect(t, Directive{}, Hit, "v2", 2)
@@ -160,7 +160,7 @@ func TestCacheRules(t *testing.T) {
 		{name: "a response turned no-store drops the entry", run: func(t *testing.T, e *env) {
 			e.o.set(200, "v1", "Cache-Control", "max-age=10")
 			e.expect(t, Directive{}, Miss, "v1", 1)
-			e.clk.Advance(11 * time.Second)
+			e.clk.Add(11 * time.Second)
 			e.o.set(200, "v2", "Cache-Control", "no-store")
 			e.expect(t, Directive{}, Miss, "v2", 2)
 			e.o.setDown(true)
@@ -172,7 +172,7 @@ func TestCacheRules(t *testing.T) {
 		{name: "stale if error", run: func(t *testing.T, e *env) {
 			e.o.set(200, "v1", "Cache-Control", "max-age=10", "ETag", `"e1"`)
 			e.expect(t, Directive{}, Miss, "v1", 1)
-			e.clk.Advance(time.Hour)
+			e.clk.Add(time.Hour)
 			e.o.setDown(true)
 			e.expect(t, Directive{}, Stale, "v1", 2)
 			// the client that insists on validation gets the error
@@ -187,7 +187,7 @@ func TestCacheRules(t *testing.T) {
 		{name: "no stale past StaleKeep", run: func(t *testing.T, e *env) {
 			e.o.set(200, "v1", "Cache-Control", "max-age=10")
 			e.expect(t, Directive{}, Miss, "v1", 1)
-			e.clk.Advance(10*time.Second + time.Hour)
+			e.clk.Add(10*time.Second + time.Hour)
 			e.o.setDown(true)
 			_, res, err := e.c.Get(context.Background(), "key", Directive{},
 				e.o.loader(&e.calls))
@@ -198,7 +198,7 @@ func TestCacheRules(t *testing.T) {
 		{name: "no stale under must-revalidate", run: func(t *testing.T, e *env) {
 			e.o.set(200, "v1", "Cache-Control", "max-age=10, must-revalidate")
 			e.expect(t, Directive{}, Miss, "v1", 1)
-			e.clk.Advance(11 * time.Second)
+			e.clk.Add(11 * time.Second)
 			e.o.setDown(true)
 			if _, _, err := e.c.Get(context.Background(), "key", Directive{},
 				e.o.loader(&e.calls)); err == nil {
@@ -208,7 +208,7 @@ func TestCacheRules(t *testing.T) {
 		{name: "no stale for a cancelled or non-transient error", run: func(t *testing.T, e *env) {
 			e.o.set(200, "v1", "Cache-Control", "max-age=10")
 			e.expect(t, Directive{}, Miss, "v1", 1)
-			e.clk.Advance(11 * time.Second)
+			e.clk.Add(11 * time.Second)
 			for _, want := range []error{
 				context.Canceled,
 				problem.New(problem.ContentTooLarge, "too large"),

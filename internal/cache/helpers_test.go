@@ -14,34 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"downloader/internal/redistest"
-
 	"github.com/redis/go-redis/v9"
 
 	"downloader/internal/problem"
+	"downloader/internal/redistest"
+	"downloader/internal/testclock"
 )
-
-// clock is a settable clock for tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock {
-	return &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // sharedRedis connects to the shared Redis under a fresh key prefix.
 func sharedRedis(t testing.TB) (*redis.Client, string) {
@@ -210,3 +188,8 @@ func upstreamStatusErr(status int) error {
 	p.UpstreamStatus = status
 	return p
 }
+
+// clock is the tests' clock, moved by hand.
+type clock = testclock.Clock
+
+func newClock() *clock { return testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }

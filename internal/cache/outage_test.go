@@ -105,7 +105,7 @@ func TestRedisOutageDegradesToMisses(t *testing.T) {
 	if n := strings.Count(out, "level=WARN"); n != 1 {
 		t.Errorf("%d Warn logs in one interval, want 1:\n%s", n, out)
 	}
-	clk.Advance(DefaultFaultLogInterval)
+	clk.Add(DefaultFaultLogInterval)
 	get("a", Miss)
 	if n := strings.Count(logs.String(), "level=WARN"); n != 2 {
 		t.Errorf("%d Warn logs after the interval, want 2", n)
