@@ -23,6 +23,8 @@ type security struct {
 	middleware []func(http.Handler) http.Handler
 	routes     func(chi.Router)
 	owner      func(*http.Request) string
+	// submitted counts a batch's URLs in its key's usage.
+	submitted func(r *http.Request, urls int)
 }
 
 // newSecurity builds the admission chain: authentication, then rate
@@ -43,7 +45,11 @@ func newSecurity(ctx context.Context, c *config.Config, log *slog.Logger,
 	if rdb != nil {
 		usage = auth.NewRedisUsage(rdb, keyPrefix+"usage:", nil)
 	}
-	s := &security{owner: owner}
+	s := &security{owner: owner, submitted: func(r *http.Request, urls int) {
+		if name := owner(r); name != "" {
+			_ = usage.Add(r.Context(), name, auth.Event{URLs: urls})
+		}
+	}}
 	s.middleware = append(s.middleware,
 		auth.Middleware(keyring, openRoute, api.Error, auth.WithClientIP(clientIP)),
 		noteClient,

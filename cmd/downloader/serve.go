@@ -190,11 +190,12 @@ func build(ctx context.Context, c *config.Config, log *slog.Logger) (*app, error
 		return nil, err
 	}
 	a.api = api.New(api.Deps{
-		Download:   svc,
-		Logger:     log,
-		Observer:   m,
-		Ready:      redisReady(rdb, c.RedisTimeout),
-		Batches:    api.Batches{Manager: mgr, Limits: batchLimits(c), Owner: sec.owner},
+		Download: svc,
+		Logger:   log,
+		Observer: m,
+		Ready:    redisReady(rdb, c.RedisTimeout),
+		Batches: api.Batches{Manager: mgr, Limits: batchLimits(c), Owner: sec.owner,
+			OnSubmit: sec.submitted},
 		Middleware: sec.middleware,
 		Routes:     []func(chi.Router){sec.routes, serviceRoutes(c, m)},
 	}, api.Options{

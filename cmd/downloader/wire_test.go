@@ -256,6 +256,20 @@ func TestLimitsKeysAndQuotas(t *testing.T) {
 	if st != 200 || !strings.Contains(body, `"key":"quota"`) || strings.Contains(body, "alice") {
 		t.Fatalf("usage: %d %s", st, body)
 	}
+
+	// A batch's URLs count in its key's usage.
+	req, _ := http.NewRequest("POST", svc.URL+"/batch",
+		strings.NewReader(`{"urls": ["`+origin.URL+`/1", "`+origin.URL+`/2"]}`))
+	req.Header.Set("X-API-Key", "alice-key")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 202 {
+		t.Fatalf("batch: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	_, _, body = fetchURL(t, svc.URL+"/usage", "X-API-Key", "alice-key")
+	if !strings.Contains(body, `"urls":2`) {
+		t.Errorf("usage after a 2-URL batch: %s", body)
+	}
 }
 
 func TestBatchCallbackIsSignedAndGuarded(t *testing.T) {

@@ -24,6 +24,9 @@ type Batches struct {
 	Limits  jobs.Limits
 	// Owner names the caller that owns a job ("" when keys are off).
 	Owner func(*http.Request) string
+	// OnSubmit, when set, is told of each accepted batch and its number of
+	// URLs (usage figures).
+	OnSubmit func(r *http.Request, urls int)
 }
 
 func (s *Server) mountBatches(r chi.Router) {
@@ -73,6 +76,9 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
+	}
+	if s.batches.OnSubmit != nil {
+		s.batches.OnSubmit(r, len(spec.Entries))
 	}
 	w.Header().Set("Location", "/jobs/"+job.ID)
 	switch {
