@@ -72,6 +72,9 @@ func printConverted(ctx context.Context, w io.Writer, src *download.Source,
 	if err != nil {
 		return describe(err)
 	}
+	if len(body) > 0 && body[len(body)-1] != '\n' {
+		body = append(body, '\n') // a terminal wants the last line ended
+	}
 	_, err = w.Write(body)
 	return err
 }

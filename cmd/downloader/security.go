@@ -158,9 +158,13 @@ func quotaError(m *metrics.Metrics) func(http.ResponseWriter, *http.Request, err
 func usageHandler(k *auth.Keyring, store auth.UsageStore) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, _ := auth.FromContext(r.Context())
-		if !k.Enabled() || id.Key == nil {
-			api.Error(w, r, problem.New(problem.AuthRequired,
-				"usage is kept per API key; configure keys and send one"))
+		if !k.Enabled() {
+			api.Error(w, r, problem.New(problem.NotFound,
+				"usage is kept per API key, and no keys are configured"))
+			return
+		}
+		if id.Key == nil {
+			api.Error(w, r, problem.New(problem.AuthRequired, "usage needs an API key"))
 			return
 		}
 		days := 30

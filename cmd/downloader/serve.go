@@ -167,7 +167,7 @@ func build(ctx context.Context, c *config.Config, log *slog.Logger) (*app, error
 	guard := newGuard(c, hooks{onBlock: func(r netguard.Reason) { m.SSRFRefusal(r.String()) }})
 	fetcher := newFetcher(c, guard, hooks{
 		onRetry: m.Retry, onRedirect: m.Redirect,
-		onBreaker: func(from, to string) { m.BreakerState(from, -1); m.BreakerState(to, 1) },
+		onBreaker: breakerGauge(m),
 	})
 	a.closers = append(a.closers, fetcher.CloseIdleConnections)
 	smp := &sampler{m: m}

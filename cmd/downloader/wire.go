@@ -11,6 +11,7 @@ import (
 	"downloader/internal/config"
 	"downloader/internal/download"
 	"downloader/internal/fetch"
+	"downloader/internal/metrics"
 	"downloader/internal/netguard"
 )
 
@@ -94,4 +95,19 @@ func newLogger(c *config.Config) (log *slog.Logger, close func()) {
 		return slog.New(slog.NewTextHandler(out, opts)), func() { _ = out.Close() }
 	}
 	return slog.New(slog.NewJSONHandler(out, opts)), func() { _ = out.Close() }
+}
+
+// breakerGauge counts the hosts whose breaker is open or half-open; closed
+// breakers are the unremarkable rest (and are evicted when idle), so they
+// are not counted.
+func breakerGauge(m *metrics.Metrics) func(from, to string) {
+	name := func(s string) string { return strings.ReplaceAll(s, "-", "_") }
+	return func(from, to string) {
+		if from != "closed" {
+			m.BreakerState(name(from), -1)
+		}
+		if to != "closed" {
+			m.BreakerState(name(to), 1)
+		}
+	}
 }

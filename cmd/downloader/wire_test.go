@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -191,8 +192,13 @@ func TestAccessLogKeepsSecretsOut(t *testing.T) {
 		t.Fatalf("status %d: %s", st, body)
 	}
 	fetchURL(t, svc.URL+"/"+origin.URL+"/p", "Authorization", "Bearer wrong-k3y")
+	encoded := url.QueryEscape(target + "/q?secret=enc0ded")
+	if st, _, b := fetchURL(t, svc.URL+"/"+encoded, "X-API-Key", "s3cr3t-key"); st != 200 {
+		t.Fatalf("encoded target: %d %s", st, b)
+	}
+	time.Sleep(300 * time.Millisecond) // the log is flushed on a timer
 	out := logs.String()
-	for _, secret := range []string{"s3cr3t-key", "passw0rd", "t0ken", "wrong-k3y"} {
+	for _, secret := range []string{"s3cr3t-key", "passw0rd", "t0ken", "wrong-k3y", "enc0ded"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log holds %q:\n%s", secret, out)
 		}

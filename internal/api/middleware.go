@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"downloader/internal/problem"
@@ -140,9 +141,12 @@ func logPath(r *http.Request, info *reqInfo) string {
 		return r.URL.Path
 	}
 	raw, _ := targetOf(r.URL.EscapedPath())
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		u.User = nil
+	if u, err := url.Parse(raw); err == nil {
+		// An encoded target was decoded: its query and user are here now.
+		u.User, u.RawQuery, u.ForceQuery = nil, "", false
 		raw = u.String()
+	} else if i := strings.IndexByte(raw, '?'); i >= 0 {
+		raw = raw[:i]
 	}
 	return "/" + raw
 }

@@ -120,8 +120,10 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--%s (%s): %s", flag, EnvName(flag),
 			fmt.Sprintf(format, args...)))
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "want host:port, got %q", c.Listen)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		bad("listen", "want a port from 0 to 65535, got %q", port)
 	}
 	var err error
 	if c.Allow, err = ParsePrefixes(c.SSRFAllow); err != nil {

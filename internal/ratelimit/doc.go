@@ -42,7 +42,8 @@
 // RateLimit-Reset and their X-RateLimit-* twins, and answers a refusal with
 // a *problem.Error of type rate_limit_exceeded carrying RetryAfter.
 // RateLimit-Reset is the whole seconds, rounded up, until every event
-// counted so far has left the window (Remaining back at Limit).
+// counted so far has left the window (Remaining back at Limit); on a
+// refusal it is the seconds until a retry may pass, as Retry-After.
 //
 // Wiring, outermost first: auth (identity), this middleware, quotas, the
 // handler:

@@ -16,10 +16,15 @@ import (
 func Headers(h http.Header, d Decision) {
 	// one backing array for the six values; each slice has cap 1, so an Add
 	// to one header reallocates instead of writing into another
+	reset := d.Reset
+	if !d.Allowed && d.RetryAfter > 0 {
+		// Refused: the quota resets, for this client, when it may retry.
+		reset = d.RetryAfter
+	}
 	v := []string{
 		strconv.Itoa(d.Limit),
 		strconv.Itoa(max(d.Remaining, 0)),
-		strconv.Itoa(ceilSeconds(d.Reset)),
+		strconv.Itoa(ceilSeconds(reset)),
 	}
 	h["Ratelimit-Limit"], h["X-Ratelimit-Limit"] = v[0:1:1], v[0:1:1]
 	h["Ratelimit-Remaining"], h["X-Ratelimit-Remaining"] = v[1:2:2], v[1:2:2]

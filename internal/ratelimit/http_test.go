@@ -189,3 +189,12 @@ func TestHeadersShareNothing(t *testing.T) {
 		t.Fatal("header keys are not canonical")
 	}
 }
+
+func TestHeadersResetOnRefusalIsRetryAfter(t *testing.T) {
+	h := http.Header{}
+	Headers(h, Decision{Limit: 60, Remaining: 0, Reset: 60 * time.Second,
+		RetryAfter: 2500 * time.Millisecond})
+	if h.Get("RateLimit-Reset") != "3" || h.Get("X-RateLimit-Reset") != "3" {
+		t.Fatalf("refused: reset %q, want the 3 s until a retry may pass", h.Get("RateLimit-Reset"))
+	}
+}
