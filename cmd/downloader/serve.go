@@ -195,7 +195,7 @@ func build(ctx context.Context, c *config.Config, log *slog.Logger) (*app, error
 		Observer: m,
 		Ready:    redisReady(rdb, c.RedisTimeout),
 		Batches: api.Batches{Manager: mgr, Limits: batchLimits(c), Owner: sec.owner,
-			OnSubmit: sec.submitted},
+			OnSubmit: sec.submitted, CheckCallback: checkEntry(guard)},
 		Middleware: sec.middleware,
 		Routes:     []func(chi.Router){sec.routes, serviceRoutes(c, m)},
 	}, api.Options{

@@ -27,6 +27,10 @@ type Batches struct {
 	// OnSubmit, when set, is told of each accepted batch and its number of
 	// URLs (usage figures).
 	OnSubmit func(r *http.Request, urls int)
+	// CheckCallback, when set, vets a callback_url before the job is
+	// created (scheme, literal address, port and domain policy); its
+	// *problem.Error refuses the whole body.
+	CheckCallback func(rawURL string) error
 }
 
 func (s *Server) mountBatches(r chi.Router) {
@@ -63,6 +67,12 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
+	}
+	if spec.CallbackURL != "" && s.batches.CheckCallback != nil {
+		if err := s.batches.CheckCallback(spec.CallbackURL); err != nil {
+			s.WriteError(w, r, err)
+			return
+		}
 	}
 	spec.Owner = s.owner(r)
 	// A batch counts once as a request and once per URL against the
