@@ -3,6 +3,7 @@ package extract
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 
 	"downloader/internal/problem"
@@ -65,5 +66,20 @@ func TestMetadata(t *testing.T) {
 				t.Errorf("got %q, want %q", tt.got, tt.want)
 			}
 		})
+	}
+}
+
+func TestMarkdownDropsEmptyAnchors(t *testing.T) {
+	page := []byte(`<html><body><article><h1>Notes</h1><p>` +
+		strings.Repeat("A sentence long enough to count as the article body here. ", 8) +
+		`<a name="_ftn1"></a>[1] and a <a href="/more">real link</a>.</p></article></body></html>`)
+	u, _ := url.Parse("https://example.org/notes")
+	a, err := Extract(context.Background(), page, u, Options{Markdown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(a.Markdown, "[]()") || !strings.Contains(a.Markdown,
+		"[real link](https://example.org/more)") {
+		t.Fatalf("markdown %q", a.Markdown)
 	}
 }

@@ -35,7 +35,8 @@ func renderArticle(ctx context.Context, art *Article, content *html.Node,
 	if err != nil {
 		return problem.Wrap(problem.Internal, err, "convert article to markdown")
 	}
-	art.Markdown = strings.TrimSpace(string(md))
+	// An empty anchor (<a name="fn1"></a>) has neither text nor target.
+	art.Markdown = strings.TrimSpace(strings.ReplaceAll(string(md), "[]()", ""))
 	return nil
 }
 
