@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,34 +13,16 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"downloader/internal/config"
 	"downloader/internal/jobs"
+	"downloader/internal/testlog"
 )
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // wired builds the whole service in-process, as serve does.
-func wired(t *testing.T, env map[string]string) (*httptest.Server, *syncBuffer) {
+func wired(t *testing.T, env map[string]string) (*httptest.Server, *testlog.Buffer) {
 	t.Helper()
 	var c config.Config
 	fs := newFlags(&c, "test")
@@ -57,7 +38,7 @@ func wired(t *testing.T, env map[string]string) (*httptest.Server, *syncBuffer) 
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := build(ctx, &c, log)
@@ -144,7 +125,8 @@ func TestMetricsMoveWithRealRequests(t *testing.T) {
 		{`downloader_cache_requests_total{result="miss"}`, 1},
 		{`downloader_ssrf_refusals_total{reason="private"}`, 1},
 		{`downloader_upstream_requests_total{error_type="upstream_timeout"}`, 1},
-		{`downloader_http_requests_total{class="download",error_type="upstream_timeout",method="GET",status="504"}`, 1},
+		{`downloader_http_requests_total{class="download",error_type="upstream_timeout",` +
+			`method="GET",status="504"}`, 1},
 		{`downloader_http_requests_total{class="download",error_type="url_blocked",method="GET",status="403"}`, 1},
 		{`downloader_http_requests_total{class="download",error_type="",method="GET",status="200"}`, 2},
 	}

@@ -1,17 +1,17 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"downloader/internal/testlog"
 )
 
 func writeKeys(t *testing.T, path, content string) {
@@ -59,24 +59,6 @@ func TestReloadFile(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for the watcher goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestWatchSIGHUP sends SIGHUP to the test process itself.
 func TestWatchSIGHUP(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.json")
@@ -86,7 +68,7 @@ func TestWatchSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := NewKeyring(keys)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	WatchSIGHUP(ctx, path, k, slog.New(slog.NewTextHandler(&logs, nil)))

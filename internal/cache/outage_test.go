@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"downloader/internal/testlog"
 )
 
 // opLog records the back-end operations a cache reports.
@@ -38,24 +39,6 @@ func (l *opLog) counts() (ops, faults int) {
 	return l.ops, l.faults
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestRedisOutageDegradesToMisses(t *testing.T) {
 	addr, stop := privateRedis(t)
 	rc := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true,
@@ -64,7 +47,7 @@ func TestRedisOutageDegradesToMisses(t *testing.T) {
 	o := newOrigin(t)
 	o.set(200, "v1", "Cache-Control", "max-age=60")
 	var ops opLog
-	var logs syncBuffer
+	var logs testlog.Buffer
 	clk := newClock()
 	c := New(NewRedis(rc, "t:", 50*time.Millisecond), Options{
 		Now:    clk.Now,
