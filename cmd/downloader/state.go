@@ -112,7 +112,7 @@ func newJobs(ctx context.Context, c *config.Config, log *slog.Logger,
 		CallbackSecret:       c.CallbackSecret,
 		Check:                checkEntry(guard),
 		Hooks: jobs.Hooks{
-			OnJobDone: func(s jobs.Status) { m.JobDone(string(s), 0) },
+			OnJobDone: func(s jobs.Status, d time.Duration) { m.JobDone(string(s), d) },
 			OnURLDone: m.BatchURL,
 			OnReclaim: m.Reclaimed,
 		},

@@ -262,6 +262,7 @@ func TestLimitsKeysAndQuotas(t *testing.T) {
 
 func TestBatchCallbackIsSignedAndGuarded(t *testing.T) {
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond) // a job that takes measurable time
 		io.WriteString(w, "ok")
 	}))
 	defer origin.Close()
@@ -294,6 +295,11 @@ func TestBatchCallbackIsSignedAndGuarded(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no callback")
+	}
+	_, _, scrape := fetchURL(t, svc.URL+"/metrics")
+	if metric(t, scrape, `downloader_batch_jobs_total{status="completed"}`) != 1 ||
+		metric(t, scrape, "downloader_batch_job_duration_seconds_sum") <= 0 {
+		t.Errorf("batch metrics did not move:\n%s", scrape)
 	}
 
 	// A callback to an internal address is refused by the same policy,

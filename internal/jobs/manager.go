@@ -22,8 +22,9 @@ type Fetcher func(ctx context.Context, t Task) Result
 // Hooks are callbacks for metrics. Nil fields are skipped; each must return
 // quickly.
 type Hooks struct {
-	// OnJobDone is called once per job, by the instance that ended it.
-	OnJobDone func(s Status)
+	// OnJobDone is called once per job, by the instance that ended it,
+	// with the job's run time (creation to end; 0 when unknown).
+	OnJobDone func(s Status, d time.Duration)
 	// OnURLDone is called once per stored result.
 	OnURLDone func(success bool, errType string)
 	// OnReclaim is called with the number of tasks taken over from a

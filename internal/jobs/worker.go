@@ -246,13 +246,13 @@ func (m *Manager) countURLs(rs []indexed, out []int) {
 // ended runs once per job, on the instance whose store write ended it.
 func (m *Manager) ended(ctx context.Context, id string, s Status) {
 	m.changed.fire()
+	r, err := m.store.Get(ctx, id)
 	if m.o.Hooks.OnJobDone != nil {
-		m.o.Hooks.OnJobDone(s)
+		m.o.Hooks.OnJobDone(s, runTime(r, m.now()))
 	}
 	if m.o.Webhook == nil {
 		return
 	}
-	r, err := m.store.Get(ctx, id)
 	if err != nil {
 		m.log.WarnContext(ctx, "jobs: read ended job", keyJob, id, keyErr, err)
 		return
@@ -439,4 +439,17 @@ func hostKey(raw string) string {
 		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
 	}
 	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// runTime is how long an ended job ran, from its creation to its end (or
+// now, when the record lacks an end); 0 without a record.
+func runTime(r *Record, now time.Time) time.Duration {
+	if r == nil || r.CreatedAt == nil {
+		return 0
+	}
+	end := now
+	if r.CompletedAt != nil {
+		end = *r.CompletedAt
+	}
+	return max(end.Sub(*r.CreatedAt), 0)
 }
