@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"downloader/internal/problem"
+	"downloader/internal/testclock"
 )
 
 // origin is a loopback upstream that counts hits and concurrent requests.
@@ -254,19 +255,4 @@ func allResults(t *testing.T, m *Manager, id, owner string) ([]Result, Summary) 
 }
 
 // fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type fakeClock = testclock.Clock

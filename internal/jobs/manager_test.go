@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"downloader/internal/problem"
+	"downloader/internal/testclock"
 )
 
 func TestBatchWallTime(t *testing.T) {
@@ -199,7 +200,7 @@ func TestExpiry(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			o := newOrigin(t, nil, delayed(0))
-			clock := &fakeClock{t: time.Now()}
+			clock := testclock.New(time.Now())
 			store := b.store(t)
 			m := startManager(t, store, b.queue(t, "a", time.Minute), httpFetcher(t),
 				Options{TTL: time.Hour, Now: clock.Now})

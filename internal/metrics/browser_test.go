@@ -17,7 +17,7 @@ import (
 // clock's now: 100 requests a minute of which 3 answer 500, a latency bump
 // mid-hour, cache, batch and Redis activity.
 func feedHour(m *Metrics, clock *fakeClock) {
-	clock.Advance(-59 * time.Minute)
+	clock.Add(-59 * time.Minute)
 	for minute := range 60 {
 		for i := range 100 {
 			status, errType := 200, ""
@@ -44,7 +44,7 @@ func feedHour(m *Metrics, clock *fakeClock) {
 		}
 		m.StoreOp("cache", "redis", "get", time.Duration(300+minute*5)*time.Microsecond, nil)
 		if minute < 59 {
-			clock.Advance(time.Minute)
+			clock.Add(time.Minute)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,33 +12,20 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"downloader/internal/testclock"
 )
 
 // newTestMetrics returns Metrics on a fresh registry with a clock the test
 // moves.
 func newTestMetrics(t *testing.T) (*Metrics, *fakeClock) {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC))
 	return New(prometheus.NewRegistry(), Options{Now: clock.Now, Version: "test"}), clock
 }
 
 // fakeClock is a clock the test moves; handlers may read it concurrently.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type fakeClock = testclock.Clock
 
 // scrape reads the /metrics handler's text output.
 func scrape(t *testing.T, m *Metrics) map[string]*dto.MetricFamily {
